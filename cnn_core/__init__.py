@@ -1,0 +1,6 @@
+"""CNN Explorer's library: data, preprocessing, both engines, training, evaluation, lessons.
+
+Plain Python (numpy, torch); it never imports streamlit, so every capability the app shows
+can be used from a notebook or a script.
+"""
+__version__ = "0.1.0"

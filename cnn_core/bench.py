@@ -1,0 +1,34 @@
+"""`python -m cnn_core.bench [area ...] [--quick]`: run the benchmarks and print README-ready lines."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import time
+
+AREAS = {
+    "inference": "canvas-to-probabilities latency and app start-up (issue 3)",
+    "engines": "NumPy engine vs PyTorch vs the documents' loops: throughput and memory (issue 4)",
+    "training": "background run vs bare loop; time to 97 % validation accuracy (issue 5)",
+    "introspection": "feature maps of one input with the default model (issue 6)",
+}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("areas", nargs="*", choices=[*AREAS, []], help="which benchmarks (default: all)")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions, for a smoke run")
+    args = ap.parse_args(argv)
+    import torch
+
+    print(f"# CNN Explorer benchmarks — {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for area in args.areas or AREAS:
+        print(f"\n## {area}: {AREAS[area]}")
+        module = importlib.import_module(f"cnn_core.benchmarks.{area}")
+        for line in module.run(quick=args.quick):
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

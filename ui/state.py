@@ -1,0 +1,61 @@
+"""Per-user state shared across pages: the active model and the current input.
+
+Keys live here so pages never spell them out. Shared read-only objects (the default model) come
+from st.cache_resource and are never mutated; a page that edits a model edits a copy.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from cnn_core import pretrained
+from cnn_core.checkpoints import ModelBundle
+
+ACTIVE_MODEL = "active_model"          # ModelBundle chosen by this user (None: the default)
+CURRENT_INPUT = "current_input"        # float32 (28, 28) in [0, 1], the model's input, or None
+CURRENT_INPUT_SOURCE = "current_input_source"  # a short description: "your drawing", "bundled digit #12 (label 7)"
+
+
+@st.cache_resource(show_spinner=False)
+def default_bundle() -> ModelBundle:
+    return pretrained.load_default_bundle()
+
+
+def active_bundle() -> ModelBundle:
+    return st.session_state.get(ACTIVE_MODEL) or default_bundle()
+
+
+def set_active_bundle(bundle: ModelBundle | None) -> None:
+    """Make ``bundle`` the active model for every page (None: back to the default)."""
+    st.session_state[ACTIVE_MODEL] = bundle
+
+
+def current_input() -> np.ndarray | None:
+    return st.session_state.get(CURRENT_INPUT)
+
+
+def set_current_input(image: np.ndarray | None, source: str = "") -> None:
+    st.session_state[CURRENT_INPUT] = None if image is None else np.asarray(image, dtype=np.float32)
+    st.session_state[CURRENT_INPUT_SOURCE] = source
+
+
+def current_input_source() -> str:
+    return st.session_state.get(CURRENT_INPUT_SOURCE, "")
+
+
+def model_caption(bundle: ModelBundle) -> str:
+    acc = bundle.meta.get("accuracy")
+    acc_txt = f", held-out accuracy {acc * 100:.2f} %" if isinstance(acc, (int, float)) else ""
+    return f"Active model: **{bundle.name}** ({bundle.meta.get('engine', 'torch')}{acc_txt})"
+
+
+def sidebar_active_model() -> ModelBundle:
+    """Show which model the page uses, with a way back to the default; return it."""
+    bundle = active_bundle()
+    with st.sidebar:
+        st.caption(model_caption(bundle))
+        if st.session_state.get(ACTIVE_MODEL) is not None and st.button("Use the default model", key="_reset_model"):
+            set_active_bundle(None)
+            bundle = default_bundle()
+            st.rerun()
+    return bundle
