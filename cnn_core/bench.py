@@ -16,9 +16,12 @@ AREAS = {
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("areas", nargs="*", choices=[*AREAS, []], help="which benchmarks (default: all)")
+    ap.add_argument("areas", nargs="*", help=f"which benchmarks, of {list(AREAS)} (default: all)")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, for a smoke run")
     args = ap.parse_args(argv)
+    unknown = [a for a in args.areas if a not in AREAS]
+    if unknown:
+        ap.error(f"unknown area(s) {unknown}; choose from {list(AREAS)}")
     import torch
 
     print(f"# CNN Explorer benchmarks — {time.strftime('%Y-%m-%d')}, {platform.processor() or platform.machine()}, "
