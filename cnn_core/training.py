@@ -232,56 +232,47 @@ class TorchEngine:
 
 
 class NumpyEngine:
-    """The from-scratch engine (cnn_core.numpy_nn); starts from the same seeded weights as torch."""
+    """The from-scratch engine (cnn_core.numpy_nn). It starts from the same seeded weights as the
+    torch engine would, so the two engines' curves can be compared run for run."""
 
     def __init__(self, cfg: TrainConfig):
-        try:
-            from . import numpy_nn
-            build_numpy, from_torch = numpy_nn.build_numpy, numpy_nn.from_torch
-        except (ImportError, AttributeError) as exc:
-            raise ConfigError("The NumPy engine is not available in this installation; choose the torch engine.") from exc
+        from . import numpy_nn
+
         self.nn = numpy_nn
         self.spec = cfg.spec
         init = TorchEngine(replace(cfg, engine="torch", optimizer="sgd")).to_torch()
-        self.model = from_torch(init, cfg.spec)
-        if hasattr(numpy_nn, "build_numpy") and self.model is None:  # defensive: from_torch returns the model
-            self.model = build_numpy(cfg.spec)
-        self._seed_dropout(cfg.seed + 1)
+        self.model = numpy_nn.from_torch(init, cfg.spec).train()
+        for i, layer in enumerate(self.model.layers):
+            if isinstance(layer, numpy_nn.Dropout):
+                layer.rng = np.random.default_rng([cfg.seed, i])
         if cfg.optimizer == "adam":
             self.opt = numpy_nn.Adam(self.model, lr=cfg.lr)
         else:
             self.opt = numpy_nn.SGD(self.model, lr=cfg.lr, momentum=cfg.momentum if cfg.optimizer == "momentum" else 0.0)
-        self.loss = numpy_nn.CrossEntropyLoss() if hasattr(numpy_nn, "CrossEntropyLoss") else numpy_nn.SoftmaxCrossEntropy()
-
-    def _seed_dropout(self, seed: int) -> None:
-        rng = np.random.default_rng(seed)
-        for layer in getattr(self.model, "layers", []):
-            if hasattr(layer, "rng"):
-                layer.rng = rng
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+        # Sequential.train_step's three calls, spelled out to keep the logits for the accuracy.
         self.model.train()
-        out = self.model.train_step(x, y, self.loss, self.opt)
-        loss, logits = out if isinstance(out, tuple) else (out, None)
-        if logits is None:
-            return float(loss), -1
-        return float(loss), int((np.asarray(logits).argmax(1) == y).sum())
+        logits = self.model.forward(x)
+        loss, dlogits = self.nn.softmax_cross_entropy(logits, y)
+        self.model.backward(dlogits)
+        self.opt.step()
+        return float(loss), int((logits.argmax(1) == y).sum())
 
     def eval_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
         self.model.eval()
         logits = np.asarray(self.model.forward(x), dtype=np.float64)
-        z = logits - logits.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        logp = self.nn.log_softmax(logits)
         return float(-logp[np.arange(len(y)), y].sum()), int((logits.argmax(1) == y).sum())
 
     def state(self) -> dict:
-        return {k: np.array(v, copy=True) for k, v in self.model.state_dict().items()}
+        return self.model.state_dict()
 
     def load_state(self, state: dict) -> None:
         self.model.load_state_dict(state)
 
     def to_torch(self):
-        return self.nn.to_torch(self.model, self.spec).eval()
+        return self.nn.to_torch(self.model, self.spec).float().eval()
 
 
 def make_engine(cfg: TrainConfig):
@@ -321,6 +312,7 @@ class TrainingRun:
         self._elapsed = 0.0
         self._resumed_at: float | None = None
         self._test_acc: float | None = None
+        self._setup_s = 0.0            # building the model (and importing the engine) before step 1
         self._best_epoch: int | None = None
         self._model = None            # torch module once ended with usable weights
         self.traceback = ""
@@ -395,13 +387,13 @@ class TrainingRun:
                 state = "paused"
             eta = None
             if state in ("running", "paused") and step > 0:
-                eta = elapsed / step * max(0, self.total_steps - step)
+                eta = (elapsed - self._setup_s) / step * max(0, self.total_steps - step)
             snap = RunSnapshot(
                 id=self.id, name=self.name, state=state, message=self._message, stop_reason=self._stop_reason,
                 queue_position=0, epoch=len(self._epochs), epochs=int(self.config.epochs), step=step,
                 total_steps=self.total_steps, step_loss=tuple(self._step_loss),
                 epochs_log=tuple(dict(e) for e in self._epochs),
-                images_per_s=self._images / elapsed if elapsed > 0 else 0.0, elapsed_s=elapsed, eta_s=eta,
+                images_per_s=self._images / (elapsed - self._setup_s) if elapsed > self._setup_s else 0.0, elapsed_s=elapsed, eta_s=eta,
                 test_acc=self._test_acc, best_epoch=self._best_epoch, config=self.config.to_dict(),
                 dataset=self.dataset_info.get("name", ""))
         if state == "queued" and self._registry is not None:
@@ -456,6 +448,8 @@ class TrainingRun:
         engine = None
         try:
             engine = make_engine(self.config)
+            with self._lock:
+                self._setup_s = time.perf_counter() - self._resumed_at
             self._train(engine)
             end = ("finished", "", self._message or "Finished.")
         except _Stop:

@@ -1,0 +1,171 @@
+"""`python -m cnn_core.train`: the Train page's options from the command line, for teachers and scripts.
+
+Example (document 000's network and optimiser on the bundled digits)::
+
+    python -m cnn_core.train --preset seed-000 --engine numpy --epochs 3 --lr 0.01 \\
+        --optimizer sgd --batch-size 100 --dataset bundled --out model.safetensors
+
+Prints one line per epoch (train / validation loss and accuracy) and saves the model with its
+spec as a .safetensors checkpoint that the app's Train page can upload.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import checkpoints, data, specs
+from .augment import DOC000_OPS, Augmentation
+from .training import ENGINES, OPTIMIZERS, ConfigError, TrainConfig, TrainingRun
+
+DATASETS = ("bundled", "mnist", "fashion-mnist", "zip")
+DATASET_LABELS = {"bundled": "MNIST 5,000 (bundled)", "mnist": "MNIST (60,000 + 10,000, downloaded)",
+                  "fashion-mnist": "Fashion-MNIST (60,000 + 10,000, downloaded)", "zip": "uploaded zip of class folders"}
+
+
+def load_dataset(key: str, zip_source=None, image_size: int = 28, invert: bool = False,
+                 root: str | Path | None = None, download: bool = True):
+    """(ImageDataset, official test set or None) for a data-set key of DATASETS.
+
+    mnist / fashion-mnist come from torchvision (cnn_core.data's loader) and keep their
+    official 10,000-image test set; for the others the test split is cut from the data.
+    """
+    if key == "bundled":
+        return data.load_bundled(), None
+    if key in ("mnist", "fashion-mnist"):
+        loader = getattr(data, "load_torchvision", None)
+        if loader is None:
+            raise data.DataError("Full MNIST / Fashion-MNIST are not available in this installation; "
+                                 "use the bundled digits.")
+        kwargs = {"download": download}
+        if root is not None:
+            kwargs["root"] = root
+        train = loader(key, train=True, **kwargs)
+        test = loader(key, train=False, **kwargs)
+        return train, test
+    if key == "zip":
+        if zip_source is None:
+            raise data.DataError("Choose a .zip file of class folders.")
+        from .folders import load_zip
+
+        name = Path(zip_source).stem if isinstance(zip_source, (str, Path)) else "uploaded folders"
+        return load_zip(zip_source, image_size=image_size, invert=invert, name=name), None
+    raise data.DataError(f"Unknown data set {key!r}; choose one of {', '.join(DATASETS)}.")
+
+
+def make_splits(ds, official_test, fractions, seed: int = 42):
+    """train / validation / test. With an official test set, validation is cut from train and the
+    test share of ``fractions`` goes back to training (document 002: 20 % of train held out)."""
+    if official_test is None:
+        return data.split(ds, fractions, seed=seed)
+    val_share = fractions[1] / max(1e-9, fractions[0] + fractions[1])
+    parts = data.split(ds, (1 - val_share, val_share, 0.0), seed=seed)
+    return data.Split(parts.train, parts.val, official_test)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m cnn_core.train", description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    arch = ap.add_argument_group("architecture (a preset, or the builder when --preset is 'custom')")
+    arch.add_argument("--preset", default="seed-000", choices=[*specs.PRESETS, "custom"])
+    arch.add_argument("--blocks", type=int, default=2, help="builder: conv blocks")
+    arch.add_argument("--kernels", default="16", help="builder: kernels per block, e.g. 16 or 16,32")
+    arch.add_argument("--kernel-size", type=int, default=3)
+    arch.add_argument("--stride", type=int, default=1)
+    arch.add_argument("--padding", default="same", help="'same', 'valid' or a number")
+    arch.add_argument("--pooling", default="max", choices=["max", "avg", "none"])
+    arch.add_argument("--activation", default="relu", choices=list(specs.ACTIVATIONS))
+    arch.add_argument("--batchnorm", action="store_true")
+    arch.add_argument("--dropout", type=float, default=0.0)
+    arch.add_argument("--dense", type=int, default=0, help="builder: hidden dense width (0: none)")
+    tr = ap.add_argument_group("training")
+    tr.add_argument("--engine", default="torch", choices=ENGINES)
+    tr.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
+    tr.add_argument("--lr", type=float, default=0.01)
+    tr.add_argument("--momentum", type=float, default=0.9, help="with --optimizer momentum")
+    tr.add_argument("--batch-size", type=int, default=100)
+    tr.add_argument("--epochs", type=int, default=3)
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--augment", default="", help=f"comma list of {','.join(DOC000_OPS)} (document 000)")
+    tr.add_argument("--augment-p", type=float, default=1.0, help="share of images augmented")
+    tr.add_argument("--color-jitter", action="store_true", help="document 002's ColorJitter(0.2, 0.2, 0.2)")
+    tr.add_argument("--early-stopping", type=int, default=0, help="patience in epochs (0: off)")
+    tr.add_argument("--max-steps", type=int, default=None, help="cap on steps per epoch (smoke runs)")
+    d = ap.add_argument_group("data")
+    d.add_argument("--dataset", default="bundled", choices=DATASETS)
+    d.add_argument("--zip", default=None, help="with --dataset zip: the archive of class folders")
+    d.add_argument("--image-size", type=int, default=28, help="with --dataset zip")
+    d.add_argument("--invert", action="store_true", help="with --dataset zip: dark ink on light paper")
+    d.add_argument("--data-root", default=None, help="torchvision download folder")
+    d.add_argument("--split", default="0.85,0.075,0.075", help="train,validation,test fractions")
+    d.add_argument("--limit", type=int, default=None, help="use only the first N training images")
+    ap.add_argument("--out", default="model.safetensors", help="checkpoint path")
+    return ap
+
+
+def spec_from_args(args, input_shape, num_classes) -> dict:
+    if args.preset != "custom":
+        return specs.preset(args.preset, input_shape=input_shape, num_classes=num_classes)
+    kernels = [int(k) for k in str(args.kernels).split(",") if k.strip()]
+    padding = args.padding if args.padding in ("same", "valid") else int(args.padding)
+    return specs.build_spec(blocks=args.blocks, kernels=kernels[0] if len(kernels) == 1 else kernels,
+                            kernel_size=args.kernel_size, stride=args.stride, padding=padding,
+                            pooling=None if args.pooling == "none" else args.pooling, activation=args.activation,
+                            batchnorm=args.batchnorm, dropout_p=args.dropout, dense_width=args.dense,
+                            input_shape=input_shape, num_classes=num_classes)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        fractions = tuple(float(v) for v in args.split.split(","))
+        ds, official_test = load_dataset(args.dataset, args.zip, args.image_size, args.invert, args.data_root)
+        parts = make_splits(ds, official_test, fractions)
+        train = parts.train if args.limit is None else parts.train.subset(range(min(args.limit, len(parts.train))))
+        spec = spec_from_args(args, ds.input_shape, ds.num_classes)
+        aug = Augmentation(ops=tuple(o for o in args.augment.split(",") if o), p=args.augment_p,
+                           color_jitter=args.color_jitter)
+        cfg = TrainConfig(spec=spec, engine=args.engine, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
+                          batch_size=args.batch_size, epochs=args.epochs, seed=args.seed, augment=aug,
+                          early_stopping=args.early_stopping, max_steps_per_epoch=args.max_steps)
+        run = TrainingRun(cfg, train, parts.val, parts.test, name=spec["name"],
+                          dataset_info={"name": ds.name, "key": args.dataset, "split": list(fractions), "split_seed": 42})
+    except (ValueError, data.DataError, specs.SpecError, ConfigError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{cfg.describe()} on {ds.name}: {len(train):,} train / {len(parts.val):,} validation / "
+          f"{len(parts.test):,} test images, {specs.count_params(spec):,} parameters", flush=True)
+    run.start()
+    printed = 0
+    try:
+        while True:
+            done = run.join(0.2)
+            snap = run.snapshot()
+            for row in snap.epochs_log[printed:]:
+                train_acc = "n/a" if row["train_acc"] is None else f"{row['train_acc']:.4f}"
+                val = "" if row["val_acc"] is None else f"  val loss {row['val_loss']:.4f}  val acc {row['val_acc']:.4f}"
+                print(f"epoch {row['epoch']:>3}/{snap.epochs}  train loss {row['train_loss']:.4f}  "
+                      f"train acc {train_acc}{val}  ({row['seconds']:.1f} s)", flush=True)
+            printed = len(snap.epochs_log)
+            if done:
+                break
+    except KeyboardInterrupt:
+        run.stop(wait=5)
+        snap = run.snapshot()
+    if snap.message and snap.state != "finished" or snap.stop_reason == "early_stopping":
+        print(snap.message, file=sys.stderr if snap.state == "failed" else sys.stdout)
+    if snap.test_acc is not None:
+        print(f"test accuracy {snap.test_acc:.4f} on {len(parts.test):,} images "
+              f"({snap.images_per_s:,.0f} images/s, {snap.elapsed_s:.1f} s)")
+    bundle = run.bundle()
+    if bundle is None or snap.stop_reason == "diverged":
+        print("No model saved.", file=sys.stderr)
+        return 1
+    out = checkpoints.save(bundle, args.out)
+    print(f"saved {out} ({out.stat().st_size / 1024:.0f} KiB)")
+    return 0 if snap.state == "finished" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
