@@ -104,3 +104,100 @@ def split(ds: ImageDataset, fractions=(0.85, 0.075, 0.075), seed: int = 42, stra
     out = [ds.subset(rng.permutation(np.asarray(p, dtype=np.int64)), f"{ds.name} [{n}]")
            for p, n in zip(parts, ("train", "validation", "test"))]
     return Split(*out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Full MNIST and Fashion-MNIST through torchvision, downloaded once into a cache folder.
+# (Added by the Draw-page engineer, issue 3.)
+
+DEFAULT_CACHE = ASSETS.parent / ".cache" / "datasets"
+TORCHVISION_SETS = {  # key: (torchvision class, display name, class names)
+    "mnist": ("MNIST", "MNIST", DIGIT_CLASSES),
+    "fashion-mnist": ("FashionMNIST", "Fashion-MNIST", FASHION_CLASSES),
+}
+
+
+def cache_dir() -> Path:
+    """Where downloads go: $CNN_EXPLORER_DATA_DIR, else .cache/datasets in the project."""
+    import os
+
+    return Path(os.environ.get("CNN_EXPLORER_DATA_DIR") or DEFAULT_CACHE)
+
+
+def _torchvision_class(name: str):
+    key = name.strip().lower().replace("_", "-")
+    if key not in TORCHVISION_SETS:
+        raise DataError(f"Unknown data set {name!r}; choose one of {', '.join(TORCHVISION_SETS)}.")
+    import torchvision.datasets
+
+    cls_name, title, classes = TORCHVISION_SETS[key]
+    return getattr(torchvision.datasets, cls_name), title, classes
+
+
+def _raw_files(cls, root: Path) -> list[Path]:
+    # torchvision keeps the unpacked IDX files in <root>/<ClassName>/raw/<name without .gz>.
+    return [root / cls.__name__ / "raw" / Path(fname).stem for fname, _ in cls.resources]
+
+
+def is_cached(name: str, root: str | Path | None = None) -> bool:
+    """True when the data set's four IDX files are already in the cache (no network needed)."""
+    cls, _, _ = _torchvision_class(name)
+    return all(p.exists() for p in _raw_files(cls, Path(root) if root else cache_dir()))
+
+
+def _reachable_mirror(mirrors, timeout: float) -> tuple[bool, str]:
+    """Can we open a TCP connection to any mirror? (True, "") or (False, why not)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    why = ""
+    for url in mirrors:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((parts.hostname, port), timeout=timeout):
+                return True, ""
+        except OSError as exc:
+            why = f"{parts.hostname}: {exc.strerror or exc}"
+    return False, why
+
+
+def load_torchvision(name: str, train: bool = True, root: str | Path | None = None,
+                     download: bool = True, timeout: float = 10.0) -> ImageDataset:
+    """MNIST or Fashion-MNIST (``name``: "mnist" / "fashion-mnist") as an ImageDataset.
+
+    Uses torchvision's dataset class, so the files are the official ones, checked by MD5 and
+    parsed by torchvision. They are downloaded once into ``root`` (default ``cache_dir()``)
+    when missing and ``download`` is true. Without network, raises one DataError saying so;
+    the bundled data set (``load_bundled``) keeps working.
+    """
+    cls, title, classes = _torchvision_class(name)
+    root = Path(root) if root else cache_dir()
+    part = "train" if train else "test"
+    cached = all(p.exists() for p in _raw_files(cls, root))
+    if not cached:
+        if not download:
+            raise DataError(f"{title} is not in the cache folder {root}. Allow the download, or use the "
+                            "bundled 5,000 MNIST digits.")
+        ok, why = _reachable_mirror(cls.mirrors, timeout)
+        if not ok:
+            raise DataError(f"{title} cannot be downloaded: no network connection ({why}). The bundled 5,000 "
+                            f"MNIST digits are still available; or put the four {title} IDX .gz files into "
+                            f"{root / cls.__name__ / 'raw'} and try again.")
+    try:
+        ds = cls(str(root), train=train, download=download and not cached)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise DataError(f"The {title} download failed ({first[-1] if first else type(exc).__name__}). "
+                        "Try again later; the bundled 5,000 MNIST digits are still available.") from exc
+    except (OSError, ValueError, AssertionError, EOFError) as exc:
+        raise DataError(f"The cached {title} files in {root / cls.__name__} are damaged ({type(exc).__name__}). "
+                        "Delete that folder and load the data set again to download a fresh copy.") from exc
+    images = ds.data.numpy().astype(np.uint8, copy=False)
+    labels = ds.targets.numpy().astype(np.int64)
+    if images.ndim != 3 or len(images) != len(labels) or labels.min(initial=0) < 0 or labels.max(initial=0) >= len(classes):
+        raise DataError(f"The cached {title} files in {root / cls.__name__} do not hold {len(classes)}-class "
+                        "28×28 images. Delete that folder and try again.")
+    return ImageDataset(f"{title} ({part}, {len(labels):,})", images, labels, list(classes),
+                        source=f"torchvision.datasets.{cls.__name__}, cached in {root}",
+                        meta={"cache": str(root), "part": part})
