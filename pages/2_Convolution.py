@@ -1,0 +1,326 @@
+"""Convolution, one step at a time: the window, the products, the sum, the map; then ReLU and pooling."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnn_core import data
+from cnn_core import introspection as intro
+from cnn_core import lessons as L
+from ui import lesson_plots as lp
+from ui import state
+
+st.set_page_config(layout="wide", page_title="Convolution · CNN Explorer")
+bundle = state.sidebar_active_model()
+
+K = "conv_"  # session-state prefix of this page
+SRC_DRAWING, SRC_DIGIT, SRC_GRID = "Your drawing", "A digit from the data set", "Type your own grid"
+KSRC_PRESET, KSRC_MODEL, KSRC_TYPED = "Preset", "Active model's first conv layer", "Type it in"
+PAD_MODES = ["valid", "same", "number"]
+
+
+@st.cache_resource(show_spinner=False)
+def _digits() -> data.ImageDataset:
+    return data.load_bundled()
+
+
+def _frame(a: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(np.asarray(a, dtype=float), columns=[str(i) for i in range(a.shape[1])])
+
+
+def _from_editor(df) -> np.ndarray:
+    return pd.DataFrame(df).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+
+
+def _apply_example() -> None:
+    """Choosing one of the notes' examples also sets its kernel, bias, padding and stride."""
+    ex = L.EXAMPLES.get(st.session_state[K + "source"])
+    if ex is None:
+        return
+    st.session_state[K + "ksrc"] = KSRC_PRESET
+    st.session_state[K + "preset"] = ex.kernel
+    st.session_state[K + "bias"] = float(ex.bias)
+    st.session_state[K + "stride"] = int(ex.stride)
+    if isinstance(ex.padding, str):
+        st.session_state[K + "padmode"] = ex.padding
+    else:
+        st.session_state[K + "padmode"], st.session_state[K + "padnum"] = "number", int(ex.padding)
+    st.session_state[K + "slider"] = 1
+
+
+def _step(delta: int, n: int) -> None:
+    st.session_state[K + "slider"] = int(min(max(st.session_state.get(K + "slider", 1) + delta, 1), n))
+
+
+# ---------------------------------------------------------------------------------------------
+st.title("Convolution, step by step")
+st.caption("A kernel slides over the input. At each position it multiplies the numbers under it, cell by "
+           "cell, adds them up with a bias, and writes one value into the feature map.")
+
+mode = st.radio("Mode", ["Grey image (one channel)", "RGB image (three channels)"], horizontal=True,
+                key=K + "mode", label_visibility="collapsed")
+rgb = mode.startswith("RGB")
+
+
+def grey_input() -> tuple[np.ndarray, str, bool]:
+    """(image, description, values are 0..1 pixels) for the grey mode."""
+    drawing = state.current_input()
+    sources = ([SRC_DRAWING] if drawing is not None else []) + list(L.EXAMPLES) + [SRC_DIGIT, SRC_GRID]
+    st.session_state.setdefault(K + "source", list(L.EXAMPLES)[0])
+    if st.session_state[K + "source"] not in sources:
+        st.session_state[K + "source"] = sources[0]
+    if K + "preset" not in st.session_state:
+        _apply_example()
+    src = st.selectbox("Input", sources, key=K + "source", on_change=_apply_example)
+    if drawing is None:
+        st.caption("Draw a digit on the Draw page to step through your own drawing here.")
+    if src == SRC_DRAWING:
+        return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
+    if src == SRC_DIGIT:
+        ds = _digits()
+        i = st.number_input("Digit number", 0, len(ds) - 1, 0, key=K + "digit")
+        return ds.floats([int(i)])[0, 0].astype(float), f"digit #{int(i)} (label {ds.labels[int(i)]})", True
+    if src == SRC_GRID:
+        c1, c2 = st.columns(2)
+        rows = c1.number_input("Rows", 2, 12, 5, key=K + "rows")
+        cols = c2.number_input("Columns", 2, 12, 5, key=K + "cols")
+        start = L.FIGURE_7_3_IMAGE if (rows, cols) == (5, 5) else np.eye(int(rows), int(cols))
+        edited = st.data_editor(_frame(start), key=f"{K}grid_{rows}x{cols}", hide_index=True)
+        return _from_editor(edited), "your grid", False
+    ex = L.EXAMPLES[src]
+    st.caption(ex.about)
+    return ex.image.astype(float), src, False
+
+
+def kernel_controls(depth: int) -> tuple[np.ndarray, float, str]:
+    """(kernel (depth, f, f), bias, description)."""
+    first = intro.first_conv_kernels(bundle.model)
+    ksrcs = [KSRC_PRESET] + ([KSRC_MODEL] if first is not None and first.weight.shape[1] in (1, depth) else []) \
+        + [KSRC_TYPED]
+    st.session_state.setdefault(K + "ksrc", KSRC_PRESET)
+    if st.session_state[K + "ksrc"] not in ksrcs:
+        st.session_state[K + "ksrc"] = KSRC_PRESET
+    ksrc = st.radio("Kernel", ksrcs, key=K + "ksrc")
+    if ksrc == KSRC_MODEL:
+        n_out = first.weight.shape[0]
+        j = st.slider("Kernel of the model", 1, n_out, 1, key=K + "modelk") - 1
+        w = first.weight[j].astype(float)
+        b = float(first.bias[j])
+        st.caption(f"Kernel {j + 1} of {n_out} in {bundle.name}'s first conv layer; its bias is {L.fmt(b, 4)}. "
+                   "The model sees pixels as 0–1.")
+        return w, b, f"{bundle.name}, kernel {j + 1}"
+    if ksrc == KSRC_TYPED:
+        f = st.selectbox("Kernel size", [2, 3, 4, 5], index=1, key=K + "ksize")
+        start = L.preset_kernel("Sharpen (the notes' kernel)") if f == 3 else np.zeros((f, f))
+        kern = [_from_editor(st.data_editor(_frame(start), key=f"{K}kedit_{f}_{c}", hide_index=True))
+                for c in range(depth)]
+        st.session_state.setdefault(K + "bias", 0.0)
+        bias = st.number_input("Bias", step=0.5, key=K + "bias")
+        return np.stack(kern), float(bias), "your kernel"
+    names = list(L.KERNEL_PRESETS)
+    st.session_state.setdefault(K + "preset", names[3])
+    name = st.selectbox("Preset", names, key=K + "preset")
+    st.caption(L.KERNEL_PRESETS[name].about)
+    st.session_state.setdefault(K + "bias", 0.0)
+    bias = st.number_input("Bias", step=0.5, key=K + "bias")
+    k = L.preset_kernel(name)[None]
+    return np.repeat(k, depth, axis=0), float(bias), name
+
+
+def geometry_controls() -> tuple[int, int | str]:
+    st.session_state.setdefault(K + "stride", 1)
+    stride = st.number_input("Stride s", 1, 5, key=K + "stride")
+    st.session_state.setdefault(K + "padmode", "number")
+    st.session_state.setdefault(K + "padnum", 1)
+    padmode = st.selectbox("Padding", PAD_MODES, key=K + "padmode",
+                           format_func={"valid": "valid (none)", "same": "same (keep the size)",
+                                        "number": "a number p"}.get)
+    pad = st.number_input("p", 0, 5, key=K + "padnum") if padmode == "number" else padmode
+    return int(stride), pad
+
+
+# ---------------------------------------------------------------------------------------------
+c_in, c_k, c_g = st.columns([1.2, 1.2, 0.8])
+with c_in:
+    if rgb:
+        st.markdown("**Input**: a 5×5×3 image (the notes' Figure 7.5 set-up)")
+        with st.expander("Edit the three channels"):
+            chans = []
+            for c, name in enumerate("RGB"):
+                st.caption(f"{name} channel")
+                chans.append(_from_editor(st.data_editor(_frame(L.RGB_5X5X3[c]), key=f"{K}rgb_{c}", hide_index=True)))
+        image, described, unit_pixels = np.stack(chans), "the 5×5×3 image", False
+    else:
+        image, described, unit_pixels = grey_input()
+        if unit_pixels and st.checkbox("Show pixels as 0–255, like the notes", key=K + "x255"):
+            image = np.round(image * 255)
+with c_k:
+    if rgb:
+        st.markdown("**Kernel**: 3×3×3, one slice per channel")
+        with st.expander("Edit the kernel"):
+            kern = [_from_editor(st.data_editor(_frame(L.RGB_KERNEL_3X3X3[c]), key=f"{K}rgbk_{c}", hide_index=True))
+                    for c in range(3)]
+        kernel, kdesc = np.stack(kern), "the 3×3×3 kernel"
+        bias = float(st.number_input("Bias", value=L.RGB_BIAS, step=0.5, key=K + "rgbbias"))
+    else:
+        kernel, bias, kdesc = kernel_controls(1)
+with c_g:
+    stride, padding = geometry_controls()
+
+try:
+    setup = L.conv_setup(image, kernel, bias, stride, padding)
+except L.LessonError as exc:
+    st.error(str(exc))
+    st.stop()
+
+h, w = setup.in_hw
+f, p = setup.f, setup.padding
+st.markdown(f"**Output size** with n = {h}, f = {f}, p = {p}, s = {stride}: "
+            f"{L.output_size_formula(h, f, p, stride)}"
+            + (f" rows, {L.output_size_formula(w, f, p, stride)} columns" if h != w else "")
+            + f" → a {setup.out_hw[0]}×{setup.out_hw[1]} feature map, {setup.positions} window positions.")
+full = L.conv_map(setup)
+big = h * w > 144
+digits = 3 if (unit_pixels and not st.session_state.get(K + "x255")) or not np.allclose(kernel, np.round(kernel)) else 2
+CH_SCALES = ["Reds", "Greens", "Blues"]
+
+
+def stepper() -> None:
+    n = setup.positions
+    if st.session_state.get(K + "slider", 1) > n:
+        st.session_state[K + "slider"] = n
+    playing = st.session_state.get(K + "playing", False)
+    if playing and st.session_state.get(K + "tick"):
+        if st.session_state.get(K + "slider", 1) >= n:
+            st.session_state[K + "playing"] = False
+            st.rerun()
+        _step(1, n)
+    st.session_state[K + "tick"] = playing
+
+    b1, b2, b3, b4 = st.columns([5, 1, 1, 1], vertical_alignment="bottom")
+    pos = b1.slider("Window position (step)", 1, n, key=K + "slider", disabled=n == 1) if n > 1 else 1
+    b2.button("◀ Previous", key=K + "prev", on_click=_step, args=(-1, n), width="stretch")
+    b3.button("Next ▶", key=K + "next", on_click=_step, args=(1, n), width="stretch")
+    if b4.button("⏸ Pause" if playing else "▶ Play", key=K + "play", width="stretch"):
+        st.session_state[K + "playing"] = not playing
+        if not playing and pos >= n:
+            st.session_state[K + "slider"] = 1
+        st.rerun()
+
+    k = int(pos) - 1
+    r, c = setup.position(k)
+    cell = L.conv_cell(setup, r, c)
+    r0, c0 = cell.origin
+    win = (r0, c0, r0 + f, c0 + f, lp.WINDOW_COLOUR)
+    image_area = (p, p, p + h, p + w, lp.IMAGE_COLOUR, "dot") if p else None
+    st.markdown(f"**Step {pos} of {n}**: output row {r + 1}, column {c + 1}. The window covers rows "
+                f"{r0 + 1}–{r0 + f}, columns {c0 + 1}–{c0 + f} of the {'padded ' if p else ''}input "
+                f"(stride {stride}: it moves {stride} cell{'s' if stride > 1 else ''} per step).")
+    lo, hi = float(np.min(setup.padded)), float(np.max(setup.padded))
+    out_lim = lp.signed_limits(full)
+    prod_lim = lp.signed_limits(cell.products)
+    if not rgb:
+        g1, g2, g3 = st.columns([1.15, 1, 1.15])
+        g1.plotly_chart(lp.grid(setup.padded[0], title=f"Input{' (zero-padded by ' + str(p) + ')' if p else ''}",
+                                colorscale="gray", zmin=lo, zmax=hi, digits=digits,
+                                rects=[x for x in (image_area, win) if x], height=330, text_size=11),
+                        key=K + "fig_in")
+        txt = [[f"{L.fmt_factor(x, digits)}·{L.fmt_factor(wt, digits)}<br>= {L.fmt(pr, digits)}"
+                for x, wt, pr in zip(xr, wr, prr)]
+               for xr, wr, prr in zip(cell.window[0], cell.kernel[0], cell.products[0])]
+        g2.plotly_chart(lp.grid(cell.products[0], title="Products: input · kernel", colorscale="RdBu", zmid=0,
+                                zmin=prod_lim[0], zmax=prod_lim[1], text=txt, height=330, hover_name="product",
+                                text_size=12 if f <= 3 else 9),
+                        key=K + "fig_prod")
+        g3.plotly_chart(lp.grid(L.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
+                                zmin=out_lim[0], zmax=out_lim[1], digits=digits,
+                                rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)], height=330),
+                        key=K + "fig_out")
+        with st.container(border=True):
+            st.markdown("**The sum, written out** (bias last):")
+            st.markdown(f"<div data-testid='conv-sum' style='font-size:1.05rem'>{cell.written_sum(include_bias=True)}</div>",
+                        unsafe_allow_html=True)
+    else:
+        cols = st.columns(3)
+        for ch, name in enumerate(["R", "G", "B"]):
+            with cols[ch]:
+                st.plotly_chart(lp.grid(setup.padded[ch], title=f"{name} channel{' (padded)' if p else ''}",
+                                        colorscale=CH_SCALES[ch], zmin=lo, zmax=hi, rects=[x for x in (image_area, win) if x],
+                                        height=260),
+                                key=f"{K}fig_in{ch}")
+                txt = [[f"{L.fmt_factor(x)}·{L.fmt_factor(wt)}" for x, wt in zip(xr, wr)]
+                       for xr, wr in zip(cell.window[ch], cell.kernel[ch])]
+                st.plotly_chart(lp.grid(cell.products[ch], title=f"{name} products, sum {L.fmt(cell.channel_sums[ch])}",
+                                        colorscale="RdBu", zmid=0, zmin=prod_lim[0], zmax=prod_lim[1], text=txt,
+                                        height=230, hover_name="product"),
+                                key=f"{K}fig_prod{ch}")
+                st.caption(f"{name}: {cell.written_sum(channel=ch)}")
+        s1, s2 = st.columns([2, 1])
+        with s1, st.container(border=True):
+            st.markdown("**Three channel sums + bias = one output value**:")
+            st.markdown(f"<div data-testid='conv-sum' style='font-size:1.1rem'>{cell.written_channel_sum()}</div>",
+                        unsafe_allow_html=True)
+            st.caption("The kernel is as deep as the input, so the three channels collapse into one feature map.")
+        s2.plotly_chart(lp.grid(L.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
+                                zmin=out_lim[0], zmax=out_lim[1], rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)],
+                                height=260), key=K + "fig_out")
+
+
+st.subheader("Slide the window")
+play_every = 0.8 if st.session_state.get(K + "playing") else None
+st.fragment(run_every=play_every)(stepper)()
+
+# ---------------------------------------------------------------------------------------------
+st.subheader("Then ReLU and pooling")
+pool_src = st.radio("Pool", ["this feature map after ReLU", "the notes' 5×5 map (Figure 7.8)"],
+                    horizontal=True, key=K + "poolsrc")
+if pool_src.startswith("this"):
+    relu_map = L.relu(full)
+    r1, r2 = st.columns(2)
+    lim = lp.signed_limits(full)
+    r1.plotly_chart(lp.grid(full, title="Feature map (before ReLU)", colorscale="RdBu", zmid=0, zmin=lim[0],
+                            zmax=lim[1], digits=digits, height=300), key=K + "fig_pre")
+    r2.plotly_chart(lp.grid(relu_map, title="After ReLU: max(0, x)", colorscale="Viridis", zmin=0,
+                            digits=digits, height=300), key=K + "fig_relu")
+    neg = int((full < 0).sum())
+    st.caption(f"ReLU set {neg} of {full.size} values to 0 (the negative ones); the rest pass unchanged.")
+    pool_in = relu_map
+else:
+    pool_in = L.POOLING_5X5
+    st.caption("The notes pool this 5×5 convolved feature with a 3×3 window, stride 1 (and stride 2).")
+
+q1, q2, q3 = st.columns(3)
+kind = q1.radio("Pooling", ["max", "avg"], horizontal=True, key=K + "poolkind",
+                format_func={"max": "max", "avg": "average"}.get)
+default_k = 3 if pool_in is L.POOLING_5X5 else 2
+pk = q2.number_input("Window k", 1, 6, default_k, key=K + "poolk_" + str(default_k))
+ps = q3.number_input("Stride", 1, 6, 1 if pool_in is L.POOLING_5X5 else 2, key=K + "pools_" + str(default_k))
+try:
+    pooled = L.pool2d(pool_in, kind, int(pk), int(ps))
+except L.LessonError as exc:
+    st.error(str(exc))
+    st.stop()
+oh, ow = pooled.output.shape
+st.markdown(f"**Pooling output size**: {L.pool_output_formula(pool_in.shape[0], int(pk), int(ps))}"
+            + (f" × {L.pool_output_formula(pool_in.shape[1], int(pk), int(ps))}" if pool_in.shape[0] != pool_in.shape[1] else "")
+            + f" → {oh}×{ow}.")
+cells = [f"({i + 1}, {j + 1})" for i in range(oh) for j in range(ow)]
+pick = st.select_slider("Show the window of output cell", cells, key=f"{K}poolcell_{oh}x{ow}")
+pi, pj = (int(v) - 1 for v in pick.strip("()").split(", "))
+wr0, wc0, wr1, wc1 = pooled.window(pi, pj)
+rects = [(wr0, wc0, wr1, wc1, lp.WINDOW_COLOUR)]
+if kind == "max":
+    rects += [(int(a), int(b), int(a) + 1, int(b) + 1, lp.WINNER_COLOUR, "dot") for a, b in pooled.winners.reshape(-1, 2)]
+pdig = 2 if kind == "avg" else digits
+v1, v2, v3 = st.columns(3)
+v1.plotly_chart(lp.grid(pool_in, title="Pooling input" + (": winners dotted" if kind == "max" else ""),
+                        colorscale="Viridis", digits=digits, rects=rects, height=320),
+                key=K + "fig_poolin")
+v2.plotly_chart(lp.grid(pooled.output, title=f"{'Max' if kind == 'max' else 'Average'} pooled", colorscale="Viridis",
+                        digits=pdig, rects=[(pi, pj, pi + 1, pj + 1, lp.WINDOW_COLOUR)], height=320),
+                key=K + "fig_poolout")
+grad = pooled.route_gradient()
+v3.plotly_chart(lp.grid(grad, title="Gradient each cell gets back", colorscale="Viridis",
+                        zmin=0, digits=2, height=320, hover_name="gradient"),
+                key=K + "fig_grad")
+st.markdown(f"Output ({pi + 1}, {pj + 1}): {pooled.written(pi, pj)}")
+st.info(pooled.routing_note())

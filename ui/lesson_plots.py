@@ -1,0 +1,167 @@
+"""Plotly figure builders for the teaching pages (Convolution, Layer Explorer, Softmax, Practice).
+
+Every grid is a heatmap with hover values, rows top-down like an image, square cells. Magnitudes
+use colour-blind-safe sequential scales (gray for pixels, Viridis for activations); signed values
+(kernels, products, gradients) use RdBu centred on 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from cnn_core.lessons import fmt
+
+Rect = tuple  # (row0, col0, row1, col1, colour[, dash]) in cell units, end-exclusive
+
+WINDOW_COLOUR = "#e69f00"   # Okabe-Ito orange: visible on gray, Viridis and RdBu alike
+IMAGE_COLOUR = "#56b4e9"    # Okabe-Ito sky blue: the unpadded image inside the padding
+WINNER_COLOUR = "#d55e00"   # Okabe-Ito vermilion
+
+# Viridis with a transparent low end, to lay an attribution over the input image.
+_OVERLAY = [[0.0, "rgba(68,1,84,0)"], [0.15, "rgba(59,82,139,0.25)"], [0.4, "rgba(33,145,140,0.55)"],
+            [0.7, "rgba(94,201,98,0.75)"], [1.0, "rgba(253,231,37,0.9)"]]
+
+
+def _ticks(n: int) -> dict:
+    """Rows and columns are numbered from 1, like the page's text; every 5th on big grids."""
+    step = 1 if n <= 12 else 5
+    vals = list(range(0, n, step)) if step == 1 else [0] + list(range(step - 1, n, step))
+    return dict(tickmode="array", tickvals=vals, ticktext=[str(v + 1) for v in vals])
+
+
+def _layout(fig: go.Figure, title: str, height: int, rows: int, cols: int, colorbar: bool) -> go.Figure:
+    fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
+                      margin=dict(l=8, r=8, t=36 if title else 8, b=8))
+    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", side="top", **_ticks(cols))
+    fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x", constrain="domain",
+                     **_ticks(rows))
+    if not colorbar:
+        fig.update_traces(showscale=False)
+    return fig
+
+
+def grid(values, *, title: str = "", colorscale: str | list = "Viridis", zmid: float | None = None,
+         zmin: float | None = None, zmax: float | None = None, annotate: bool | None = None, digits: int = 2,
+         text=None, rects: list[Rect] = (), height: int = 320, colorbar: bool = False,
+         hover_name: str = "value", text_size: int | None = None) -> go.Figure:
+    """One grid as a heatmap: hover shows row, column and value; small grids print their values.
+
+    ``text``: per-cell strings printed instead of the values. ``rects``: outlines (window, image area).
+    Rows and columns are numbered from 1 in ticks and hover.
+    """
+    z = np.asarray(values, dtype=float)
+    rows, cols = z.shape
+    if annotate is None:
+        annotate = rows * cols <= 100
+    if text is None and annotate:
+        text = [["" if np.isnan(v) else fmt(v, digits) for v in row] for row in z]
+    custom = np.dstack(np.meshgrid(np.arange(cols) + 1, np.arange(rows) + 1))
+    hover = f"row %{{customdata[1]}}, column %{{customdata[0]}}<br>{hover_name} %{{z:.4g}}<extra></extra>"
+    hm = go.Heatmap(z=z, colorscale=colorscale, zmid=zmid, zmin=zmin, zmax=zmax, customdata=custom,
+                    hovertemplate=hover, xgap=1, ygap=1, hoverongaps=False)
+    if text is not None:
+        hm.update(text=text, texttemplate="%{text}",
+                  textfont=dict(size=text_size or (13 if rows * cols <= 30 else 10)))
+    fig = go.Figure(hm)
+    for r in rects:
+        r0, c0, r1, c1, colour = r[:5]
+        dash = r[5] if len(r) > 5 else "solid"
+        fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 - 0.5, y0=r0 - 0.5, y1=r1 - 0.5,
+                      line=dict(color=colour, width=3 if dash == "solid" else 2, dash=dash))
+    return _layout(fig, title, height, rows, cols, colorbar)
+
+
+def signed_limits(*arrays) -> tuple[float, float]:
+    """A symmetric colour range around 0 that covers every array."""
+    m = max((float(np.nanmax(np.abs(a))) for a in arrays if np.size(a) and np.isfinite(a).any()), default=1.0)
+    m = m or 1.0
+    return -m, m
+
+
+def mosaic(maps, *, title: str = "", colorscale: str = "Viridis", zmin=None, zmax=None, zmid=None,
+           cols: int | None = None, height: int | None = None, labels: list[str] | None = None,
+           hover_name: str = "value") -> go.Figure:
+    """Many equal-size maps (N, H, W) tiled in one heatmap with one shared colour scale.
+
+    One trace keeps 128 maps fast; hover names the map (``labels``), row, column and value.
+    """
+    a = np.asarray(maps, dtype=float)
+    n, h, w = a.shape
+    cols = cols or int(min(n, max(4, np.ceil(np.sqrt(n * 1.6)))))
+    rows = int(np.ceil(n / cols))
+    gap = 1
+    big = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan)
+    idx = np.full(big.shape, -1, dtype=int)
+    rr = np.full(big.shape, -1, dtype=int)
+    cc = np.full(big.shape, -1, dtype=int)
+    for i in range(n):
+        r0, c0 = (i // cols) * (h + gap), (i % cols) * (w + gap)
+        big[r0:r0 + h, c0:c0 + w] = a[i]
+        idx[r0:r0 + h, c0:c0 + w] = i
+        rr[r0:r0 + h, c0:c0 + w] = np.arange(1, h + 1)[:, None]
+        cc[r0:r0 + h, c0:c0 + w] = np.arange(1, w + 1)[None, :]
+    names = np.asarray(labels if labels is not None else [f"map {i + 1}" for i in range(n)] + [""], dtype=object)
+    custom = np.dstack([names[idx], rr, cc])
+    hm = go.Heatmap(z=big, colorscale=colorscale, zmin=zmin, zmax=zmax, zmid=zmid, customdata=custom,
+                    hovertemplate=f"%{{customdata[0]}}<br>row %{{customdata[1]}}, column %{{customdata[2]}}"
+                                  f"<br>{hover_name} %{{z:.4g}}<extra></extra>", hoverongaps=False,
+                    colorbar=dict(thickness=12, len=0.9))
+    fig = go.Figure(hm)
+    if height is None:
+        height = int(min(900, max(180, 40 + rows * 520 / max(cols, 1) * (h / w))))
+    fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
+                      margin=dict(l=8, r=8, t=36 if title else 8, b=8),
+                      plot_bgcolor="rgba(0,0,0,0)")
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    return fig
+
+
+def prob_bars(probs, class_names, *, title: str = "", highlight: int | None = None, height: int = 300,
+              value_name: str = "probability", digits: int = 3) -> go.Figure:
+    """Probabilities (or any per-class values) as labelled bars; ``highlight`` in a second colour."""
+    p = np.asarray(probs, dtype=float)
+    colours = [WINNER_COLOUR if i == highlight else "#0072b2" for i in range(p.size)]
+    fig = go.Figure(go.Bar(x=[str(c) for c in class_names], y=p, marker_color=colours,
+                           text=[fmt(v, digits) for v in p], textposition="outside", cliponaxis=False,
+                           hovertemplate=f"%{{x}}<br>{value_name} %{{y:.4f}}<extra></extra>"))
+    top = float(p.max()) if p.size else 1.0
+    fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
+                      margin=dict(l=8, r=8, t=36 if title else 16, b=8), yaxis=dict(title=value_name),
+                      xaxis=dict(type="category"))
+    if p.min() >= 0:
+        fig.update_yaxes(range=[0, max(top * 1.18, 1e-9)])
+    return fig
+
+
+def vector(values, *, title: str = "", height: int = 220, name: str = "activation") -> go.Figure:
+    """A 1-D activation vector (flattened or dense) as bars, index on x."""
+    v = np.asarray(values, dtype=float).ravel()
+    colours = np.where(v >= 0, "#0072b2", WINNER_COLOUR)
+    fig = go.Figure(go.Bar(x=np.arange(v.size), y=v, marker_color=colours, marker_line_width=0,
+                           hovertemplate=f"unit %{{x}}<br>{name} %{{y:.4g}}<extra></extra>"))
+    fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
+                      margin=dict(l=8, r=8, t=36 if title else 8, b=8), bargap=0 if v.size > 100 else 0.15,
+                      xaxis=dict(title="unit"), yaxis=dict(title=name))
+    return fig
+
+
+def overlay(image, attribution, *, title: str = "", height: int = 320, name: str = "attribution") -> go.Figure:
+    """The input in grey with an attribution map on top (transparent where it is low)."""
+    img = np.asarray(image, dtype=float)
+    att = np.asarray(attribution, dtype=float)
+    top = float(att.max()) or 1.0
+    fig = go.Figure([
+        go.Heatmap(z=img, colorscale="gray", showscale=False, hoverinfo="skip"),
+        go.Heatmap(z=att / top, colorscale=_OVERLAY, zmin=0, zmax=1,
+                   customdata=np.dstack([att, *np.meshgrid(np.arange(att.shape[0]) + 1, np.arange(att.shape[1]) + 1,
+                                                           indexing="ij")]),
+                   colorbar=dict(title=dict(text="relative"), thickness=12),
+                   hovertemplate=f"row %{{customdata[1]}}, column %{{customdata[2]}}<br>{name} %{{customdata[0]:.3g}} "
+                                 "(%{z:.0%} of max)<extra></extra>"),
+    ])
+    fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
+                      margin=dict(l=8, r=8, t=36 if title else 8, b=8))
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    return fig
