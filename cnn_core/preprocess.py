@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -35,6 +36,9 @@ STROKE_MIN, STROKE_TARGET, STROKE_MAX = 2.4, 3.0, 4.8
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 40_000_000  # about a 7,700 × 5,200 photo; decoded RGBA would be 160 MB
+
+
+LIGHT_ON_DARK, DARK_ON_LIGHT, PAINTED = "light ink on dark", "dark ink on light (inverted)", "painted pixels"
 
 
 class EmptyImageError(ValueError):
@@ -57,6 +61,11 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     border (paper, a white canvas) means dark ink, which is inverted. RGBA with transparent
     pixels is read by its alpha: what is painted is ink, whatever its colour.
     """
+    return _ink_map(image)[0]
+
+
+def _ink_map(image: np.ndarray) -> tuple[np.ndarray, str]:
+    """(ink map, how it was read: "light ink on dark", "dark ink on light" or "painted pixels")."""
     a = np.asarray(image)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
@@ -64,21 +73,21 @@ def ink_map(image: np.ndarray) -> np.ndarray:
         raise ValueError(f"Expected an H×W greyscale, H×W×3 RGB or H×W×4 RGBA image, got shape {a.shape}.")
     if a.dtype == np.bool_:
         a = a.astype(np.float32)
-    a_max = float(np.nanmax(a)) if a.size else 0.0
+    integer = np.issubdtype(a.dtype, np.integer)
     # Integers are 0–255; floats are 0–1 unless they plainly use the 0–255 scale.
-    scale = 255.0 if np.issubdtype(a.dtype, np.integer) or a_max > 1.0 else 1.0
+    scale = 255.0 if integer or float(np.nanmax(a)) > 1.0 else 1.0
     a = a.astype(np.float32) / np.float32(scale)
-    if not np.issubdtype(np.asarray(image).dtype, np.integer):
+    if not integer:
         a = np.nan_to_num(a, nan=0.0)
     if a.ndim == 3:
         if a.shape[2] == 4 and a[:, :, 3].min() < 0.98:
             # Transparent background: the painted pixels are the ink.
-            return np.clip(a[:, :, 3], 0.0, 1.0)
+            return np.clip(a[:, :, 3], 0.0, 1.0), PAINTED
         a = a[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 luma
     a = np.clip(a, 0.0, 1.0)
     if np.median(_border(a)) > 0.5:
-        a = 1.0 - a
-    return a
+        return 1.0 - a, DARK_ON_LIGHT
+    return a, LIGHT_ON_DARK
 
 
 def _border(a: np.ndarray) -> np.ndarray:
@@ -86,16 +95,18 @@ def _border(a: np.ndarray) -> np.ndarray:
     return np.concatenate([a[:w].ravel(), a[-w:].ravel(), a[:, :w].ravel(), a[:, -w:].ravel()])
 
 
-def _reduce(ink: np.ndarray, limit: int = WORK_SIZE) -> np.ndarray:
-    """Shrink pictures larger than ``limit`` px (area averaging) so big photos stay fast."""
+def _reduce(ink: np.ndarray, limit: int = WORK_SIZE) -> tuple[np.ndarray, float]:
+    """Shrink pictures larger than ``limit`` px (area averaging) so big photos stay fast.
+
+    Returns the picture and the factor it was shrunk by (1.0: unchanged)."""
     h, w = ink.shape
     if max(h, w) <= limit:
-        return ink
+        return ink, 1.0
     from PIL import Image
 
     s = limit / max(h, w)
     size = (max(1, round(w * s)), max(1, round(h * s)))
-    return np.asarray(Image.fromarray(ink, mode="F").resize(size, Image.Resampling.BOX), dtype=np.float32)
+    return np.asarray(Image.fromarray(ink, mode="F").resize(size, Image.Resampling.BOX), dtype=np.float32), s
 
 
 def _clean(ink: np.ndarray) -> np.ndarray | None:
@@ -147,21 +158,21 @@ def _erode(ink: np.ndarray, r: float) -> np.ndarray:
     return np.minimum(ink, np.clip(depth - r, 0.0, 1.0)).astype(np.float32)
 
 
-def _fit_stroke(ink: np.ndarray, bbox_long_side: int) -> np.ndarray:
+def _fit_stroke(ink: np.ndarray, bbox_long_side: int) -> tuple[np.ndarray, str]:
     """Thicken hair-thin pens and thin out very thick ones so they look like MNIST after scaling."""
     scale = BOX_SIZE / bbox_long_side
     t = stroke_width(ink)
     if t == 0.0:
-        return ink
+        return ink, ""
     t_out = t * scale
     if t_out < STROKE_MIN:
-        return _dilate(ink, (STROKE_TARGET / scale - t) / 2)
+        return _dilate(ink, (STROKE_TARGET / scale - t) / 2), "thickened"
     if t_out > STROKE_MAX:
         thinner = _erode(ink, (t - STROKE_TARGET / scale) / 2)
         # Never erase a stroke: keep the thinning only if a good part of the ink survives.
         if (thinner >= INK_THRESHOLD).sum() >= 0.25 * (ink >= INK_THRESHOLD).sum():
-            return thinner
-    return ink
+            return thinner, "thinned"
+    return ink, ""
 
 
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -195,13 +206,85 @@ def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
 def paste_centred(glyph: np.ndarray, size: int = MNIST_SIZE, centre: float = CENTRE) -> np.ndarray:
     """Place ``glyph`` in a size×size field, its centre of mass on ``centre`` (whole-pixel shift,
     as MNIST did), kept fully inside the field."""
+    top, left = _paste_offset(glyph, size, centre)
     h, w = glyph.shape
-    cy, cx = centre_of_mass(glyph)
-    top = int(np.clip(round(centre - cy), 0, size - h))
-    left = int(np.clip(round(centre - cx), 0, size - w))
     out = np.zeros((size, size), dtype=np.float32)
     out[top:top + h, left:left + w] = glyph
     return out
+
+
+def _paste_offset(glyph: np.ndarray, size: int = MNIST_SIZE, centre: float = CENTRE) -> tuple[int, int]:
+    h, w = glyph.shape
+    cy, cx = centre_of_mass(glyph)
+    return int(np.clip(round(centre - cy), 0, size - h)), int(np.clip(round(centre - cx), 0, size - w))
+
+
+@dataclass(frozen=True)
+class PreprocessSteps:
+    """What ``canvas_to_mnist`` did, for a page to show (sizes in the input's pixels)."""
+    image: np.ndarray                    # the 28×28 result
+    polarity: str                        # LIGHT_ON_DARK, DARK_ON_LIGHT or PAINTED
+    input_size: tuple[int, int]          # (height, width) of the picture
+    bbox: tuple[int, int, int, int]      # ink bounding box (top, bottom, left, right), end-exclusive
+    scale: float                         # 20 / longer side of the box
+    box_size: tuple[int, int]            # (height, width) after scaling: the longer side is 20
+    pen: str                             # "", "thickened" or "thinned"
+    centre_of_mass: tuple[float, float]  # of the scaled digit, in its own box (row, column)
+    offset: tuple[int, int]              # where the box's top-left corner lands in 28×28 (row, column)
+
+    @property
+    def bbox_size(self) -> tuple[int, int]:
+        t, b, l, r = self.bbox
+        return b - t, r - l
+
+    def describe(self) -> list[str]:
+        """The steps as short sentences with the actual numbers."""
+        bh, bw = self.bbox_size
+        gh, gw = self.box_size
+        cy, cx = self.centre_of_mass
+        oy, ox = self.offset
+        lines = [f"A {self.input_size[0]}×{self.input_size[1]} picture; ink read as {self.polarity}.",
+                 f"Crop to the ink: a {bh}×{bw} px box (rows {self.bbox[0] + 1}–{self.bbox[1]}, "
+                 f"columns {self.bbox[2] + 1}–{self.bbox[3]}).",
+                 f"Scale by 20 / {max(bh, bw)} = {self.scale:.3f} (anti-aliased): {gh}×{gw} px, "
+                 "longer side 20, aspect ratio kept."]
+        if self.pen:
+            lines.append(f"The pen was {'very thin' if self.pen == 'thickened' else 'very thick'} for that scale: "
+                         f"strokes {self.pen} to MNIST's width first.")
+        lines.append(f"Centre of mass at ({cy + 1:.1f}, {cx + 1:.1f}) in the box (row, column); the box goes at "
+                     f"row {oy + 1}, column {ox + 1} of the 28×28 field, so the centre of mass lands at "
+                     f"({cy + oy + 1:.1f}, {cx + ox + 1:.1f}), "
+                     + ("within half a pixel of (15, 15), where MNIST puts it."
+                        if max(abs(cy + oy - CENTRE), abs(cx + ox - CENTRE)) <= 0.5 + 1e-9
+                        else "as near (15, 15), where MNIST puts it, as the field allows."))
+        return lines
+
+
+def explain(image: np.ndarray) -> PreprocessSteps:
+    """``canvas_to_mnist`` with every intermediate number kept; raises ``EmptyImageError``."""
+    ink, polarity = _ink_map(image)
+    size = ink.shape
+    ink, shrink = _reduce(ink)
+    ink = _clean(ink)
+    if ink is None:
+        raise EmptyImageError("There is no digit to read: the picture is blank. Draw or upload a digit.")
+    y0, y1, x0, x1 = _bbox(ink >= INK_THRESHOLD)
+    long_side = max(y1 - y0, x1 - x0)
+    pad = long_side // 8 + 2  # room for the thickest pen adjustment (≤ 0.075 × long side per side)
+    ink = ink[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
+    ink, pen = _fit_stroke(ink, long_side)
+    glyph = fit_box(ink)
+    peak = float(glyph.max())
+    if peak <= 0.0:
+        raise EmptyImageError("There is no digit to read: the picture is blank. Draw or upload a digit.")
+    glyph = glyph / peak
+    top, left = _paste_offset(glyph)
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    out[top:top + glyph.shape[0], left:left + glyph.shape[1]] = glyph
+    bbox = tuple(int(round(v / shrink)) for v in (y0, y1, x0, x1))
+    long_in = max(bbox[1] - bbox[0], bbox[3] - bbox[2])
+    return PreprocessSteps(out, polarity, (int(size[0]), int(size[1])), bbox, BOX_SIZE / long_in,
+                           glyph.shape, pen, centre_of_mass(glyph), (top, left))
 
 
 def canvas_to_mnist(image: np.ndarray) -> np.ndarray:
@@ -215,19 +298,7 @@ def canvas_to_mnist(image: np.ndarray) -> np.ndarray:
 
     Raises ``EmptyImageError`` when there is no ink (a blank canvas or an empty page).
     """
-    ink = _clean(_reduce(ink_map(image)))
-    if ink is None:
-        raise EmptyImageError("There is no digit to read: the picture is blank. Draw or upload a digit.")
-    y0, y1, x0, x1 = _bbox(ink >= INK_THRESHOLD)
-    long_side = max(y1 - y0, x1 - x0)
-    pad = long_side // 8 + 2  # room for the thickest pen adjustment (≤ 0.075 × long side per side)
-    ink = ink[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
-    ink = _fit_stroke(ink, long_side)
-    glyph = fit_box(ink)
-    peak = float(glyph.max())
-    if peak <= 0.0:
-        raise EmptyImageError("There is no digit to read: the picture is blank. Draw or upload a digit.")
-    return paste_centred(glyph / peak)
+    return explain(image).image
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+"""Shared plotly figure builders: images as heatmaps with hover values, probability bars.
+
+Colour-blind-safe by default: grey for pixel images (black = 0, white = 1, as the model sees
+them), 'Viridis' for other magnitudes, 'RdBu' centred on 0 (zmid=0) for signed values. Charts
+use Streamlit's theme, so they read in light and dark mode. Teaching-page grids with windows
+and annotations live in ui/lesson_plots.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+HIGHLIGHT = "#0072B2"   # Okabe-Ito blue: the predicted / chosen class
+MUTED = "#8c8c8c"       # neutral grey, readable on white and on dark backgrounds
+
+
+def heatmap(img: np.ndarray, *, title: str = "", colorscale: str = "gray", zmin: float | None = 0.0,
+            zmax: float | None = 1.0, signed: bool = False, height: int = 340, value_name: str = "value",
+            decimals: int = 2, colorbar: bool = True) -> go.Figure:
+    """An H×W array as square cells, row 1 at the top, with row / column / value on hover.
+
+    ``signed=True`` switches to 'RdBu' centred on 0 with symmetric limits (kernels, gradients).
+    """
+    a = np.asarray(img, dtype=float)
+    if a.ndim != 2:
+        raise ValueError(f"heatmap needs a 2-D array, got shape {a.shape}")
+    h, w = a.shape
+    kw: dict = {"colorscale": colorscale, "zmin": zmin, "zmax": zmax}
+    if signed:
+        m = float(np.abs(a).max()) or 1.0
+        kw = {"colorscale": "RdBu", "zmid": 0.0, "zmin": -m, "zmax": m}
+    fig = go.Figure(go.Heatmap(
+        z=a, x=np.arange(1, w + 1), y=np.arange(1, h + 1), showscale=colorbar, xgap=0, ygap=0,
+        hovertemplate=f"row %{{y}}, column %{{x}}<br>{value_name} %{{z:.{decimals}f}}<extra></extra>",
+        colorbar=dict(thickness=12, len=0.9), **kw))
+    fig.update_layout(height=height, margin=dict(l=6, r=6, t=34 if title else 6, b=6),
+                      title=dict(text=title, font=dict(size=14)) if title else None)
+    step = 1 if max(h, w) <= 12 else 7
+    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", side="top",
+                     tickmode="array", tickvals=list(range(1, w + 1, step)))
+    fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x", constrain="domain",
+                     tickmode="array", tickvals=list(range(1, h + 1, step)))
+    return fig
+
+
+def prob_bars(probs, class_names, *, title: str = "", height: int = 300, highlight: int | None = None) -> go.Figure:
+    """Softmax probabilities as bars, the most likely class (or ``highlight``) in blue, percentages on top."""
+    p = np.asarray(probs, dtype=float)
+    names = [str(c) for c in class_names]
+    if len(names) != len(p):
+        raise ValueError(f"{len(p)} probabilities but {len(names)} class names")
+    best = int(np.argmax(p)) if highlight is None else int(highlight)
+    fig = go.Figure(go.Bar(
+        x=names, y=p, marker_color=[HIGHLIGHT if i == best else MUTED for i in range(len(p))],
+        text=[f"{v * 100:.1f} %" if v >= 0.005 else "" for v in p], textposition="outside", cliponaxis=False,
+        hovertemplate="class %{x}<br>probability %{y:.4f}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=6, r=6, t=34 if title else 18, b=6), showlegend=False,
+                      title=dict(text=title, font=dict(size=14)) if title else None)
+    fig.update_xaxes(type="category", title=None)
+    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", title="probability")
+    return fig
