@@ -328,7 +328,7 @@ class PoolResult:
     def routing_note(self) -> str:
         if self.kind == "max":
             return ("Backpropagation: each pooled value's gradient flows back only to its winning cell "
-                    "(highlighted); every other cell of the window gets 0. A cell that wins several "
+                    "(ringed); every other cell of the window gets 0. A cell that wins several "
                     "overlapping windows collects the sum of their gradients.")
         return (f"Backpropagation: each pooled value's gradient is shared equally, 1/{self.k * self.k} "
                 f"of it to each of the {self.k}×{self.k} cells of its window.")

@@ -68,7 +68,8 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
     st.session_state.setdefault(K + "source", list(L.EXAMPLES)[0])
     if st.session_state[K + "source"] not in sources:
         st.session_state[K + "source"] = sources[0]
-    if K + "preset" not in st.session_state:
+    if not st.session_state.get(K + "initialised"):  # a plain key: widget keys vanish when hidden
+        st.session_state[K + "initialised"] = True
         _apply_example()
     src = st.selectbox("Input", sources, key=K + "source", on_change=_apply_example)
     if drawing is None:
@@ -126,15 +127,16 @@ def kernel_controls(depth: int) -> tuple[np.ndarray, float, str]:
     return np.repeat(k, depth, axis=0), float(bias), name
 
 
-def geometry_controls() -> tuple[int, int | str]:
-    st.session_state.setdefault(K + "stride", 1)
-    stride = st.number_input("Stride s", 1, 5, key=K + "stride")
-    st.session_state.setdefault(K + "padmode", "number")
-    st.session_state.setdefault(K + "padnum", 1)
-    padmode = st.selectbox("Padding", PAD_MODES, key=K + "padmode",
+def geometry_controls(prefix: str, padmode: str = "number", padnum: int = 1) -> tuple[int, int | str]:
+    """Stride and padding; each mode keeps its own (grey: the 320 example's p = 1; RGB: valid)."""
+    st.session_state.setdefault(prefix + "stride", 1)
+    stride = st.number_input("Stride s", 1, 5, key=prefix + "stride")
+    st.session_state.setdefault(prefix + "padmode", padmode)
+    st.session_state.setdefault(prefix + "padnum", padnum)
+    padmode = st.selectbox("Padding", PAD_MODES, key=prefix + "padmode",
                            format_func={"valid": "valid (none)", "same": "same (keep the size)",
                                         "number": "a number p"}.get)
-    pad = st.number_input("p", 0, 5, key=K + "padnum") if padmode == "number" else padmode
+    pad = st.number_input("p", 0, 5, key=prefix + "padnum") if padmode == "number" else padmode
     return int(stride), pad
 
 
@@ -164,7 +166,7 @@ with c_k:
     else:
         kernel, bias, kdesc = kernel_controls(1)
 with c_g:
-    stride, padding = geometry_controls()
+    stride, padding = geometry_controls(K + "rgb_", "valid", 0) if rgb else geometry_controls(K)
 
 try:
     setup = L.conv_setup(image, kernel, bias, stride, padding)
@@ -308,12 +310,18 @@ pick = st.select_slider("Show the window of output cell", cells, key=f"{K}poolce
 pi, pj = (int(v) - 1 for v in pick.strip("()").split(", "))
 wr0, wc0, wr1, wc1 = pooled.window(pi, pj)
 rects = [(wr0, wc0, wr1, wc1, lp.WINDOW_COLOUR)]
+winners, flat_windows = None, 0
 if kind == "max":
-    rects += [(int(a), int(b), int(a) + 1, int(b) + 1, lp.WINNER_COLOUR, "dot") for a, b in pooled.winners.reshape(-1, 2)]
+    # ring the real contests; a window of equal values (all 0 after ReLU, say) still passes its gradient
+    # to its first cell, as torch does, which the gradient map shows
+    contested = [(i, j) for i in range(oh) for j in range(ow)
+                 if np.ptp(pool_in[slice(*pooled.window(i, j)[::2]), slice(*pooled.window(i, j)[1::2])]) > 0]
+    winners = [tuple(pooled.winners[i, j]) for i, j in contested]
+    flat_windows = oh * ow - len(contested)
 pdig = 2 if kind == "avg" else digits
 v1, v2, v3 = st.columns(3)
-v1.plotly_chart(lp.grid(pool_in, title="Pooling input" + (": winners dotted" if kind == "max" else ""),
-                        colorscale="Viridis", digits=digits, rects=rects, height=320),
+v1.plotly_chart(lp.grid(pool_in, title="Pooling input" + (": winners ringed" if kind == "max" else ""),
+                        colorscale="Viridis", digits=digits, rects=rects, marks=winners, height=320),
                 key=K + "fig_poolin")
 v2.plotly_chart(lp.grid(pooled.output, title=f"{'Max' if kind == 'max' else 'Average'} pooled", colorscale="Viridis",
                         digits=pdig, rects=[(pi, pj, pi + 1, pj + 1, lp.WINDOW_COLOUR)], height=320),
@@ -323,4 +331,5 @@ v3.plotly_chart(lp.grid(grad, title="Gradient each cell gets back", colorscale="
                         zmin=0, digits=2, height=320, hover_name="gradient"),
                 key=K + "fig_grad")
 st.markdown(f"Output ({pi + 1}, {pj + 1}): {pooled.written(pi, pj)}")
-st.info(pooled.routing_note())
+st.info(pooled.routing_note() + (f" {flat_windows} of {oh * ow} windows hold equal values (not ringed); "
+                                 "their gradient goes to the first cell, as in PyTorch." if flat_windows else ""))

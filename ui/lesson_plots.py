@@ -32,21 +32,23 @@ def _ticks(n: int) -> dict:
 def _layout(fig: go.Figure, title: str, height: int, rows: int, cols: int, colorbar: bool) -> go.Figure:
     fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
                       margin=dict(l=8, r=8, t=36 if title else 8, b=8))
-    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", side="top", **_ticks(cols))
+    fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain", **_ticks(cols))
     fig.update_yaxes(showgrid=False, zeroline=False, autorange="reversed", scaleanchor="x", constrain="domain",
                      **_ticks(rows))
     if not colorbar:
-        fig.update_traces(showscale=False)
+        fig.update_traces(showscale=False, selector=dict(type="heatmap"))
     return fig
 
 
 def grid(values, *, title: str = "", colorscale: str | list = "Viridis", zmid: float | None = None,
          zmin: float | None = None, zmax: float | None = None, annotate: bool | None = None, digits: int = 2,
          text=None, rects: list[Rect] = (), height: int = 320, colorbar: bool = False,
-         hover_name: str = "value", text_size: int | None = None) -> go.Figure:
+         hover_name: str = "value", text_size: int | None = None, marks=None,
+         mark_name: str = "winner") -> go.Figure:
     """One grid as a heatmap: hover shows row, column and value; small grids print their values.
 
     ``text``: per-cell strings printed instead of the values. ``rects``: outlines (window, image area).
+    ``marks``: (row, col) cells ringed with an open square (e.g. max-pooling winners).
     Rows and columns are numbered from 1 in ticks and hover.
     """
     z = np.asarray(values, dtype=float)
@@ -58,16 +60,28 @@ def grid(values, *, title: str = "", colorscale: str | list = "Viridis", zmid: f
     custom = np.dstack(np.meshgrid(np.arange(cols) + 1, np.arange(rows) + 1))
     hover = f"row %{{customdata[1]}}, column %{{customdata[0]}}<br>{hover_name} %{{z:.4g}}<extra></extra>"
     hm = go.Heatmap(z=z, colorscale=colorscale, zmid=zmid, zmin=zmin, zmax=zmax, customdata=custom,
-                    hovertemplate=hover, xgap=1, ygap=1, hoverongaps=False)
+                    hovertemplate=hover, xgap=1 if cols <= 20 else 0, ygap=1 if rows <= 20 else 0,
+                    hoverongaps=False)
     if text is not None:
         hm.update(text=text, texttemplate="%{text}",
                   textfont=dict(size=text_size or (13 if rows * cols <= 30 else 10)))
     fig = go.Figure(hm)
+    shapes = []  # one layout update: add_shape per rectangle costs ~40 ms each
     for r in rects:
         r0, c0, r1, c1, colour = r[:5]
         dash = r[5] if len(r) > 5 else "solid"
-        fig.add_shape(type="rect", x0=c0 - 0.5, x1=c1 - 0.5, y0=r0 - 0.5, y1=r1 - 0.5,
-                      line=dict(color=colour, width=3 if dash == "solid" else 2, dash=dash))
+        shapes.append(dict(type="rect", x0=c0 - 0.5, x1=c1 - 0.5, y0=r0 - 0.5, y1=r1 - 0.5,
+                           line=dict(color=colour, width=3 if dash == "solid" else 2, dash=dash)))
+    if shapes:
+        fig.update_layout(shapes=shapes)
+    if marks is not None and len(marks):
+        m = np.asarray(marks, dtype=int).reshape(-1, 2)
+        size = max(6.0, min(22.0, 0.8 * height / max(rows, cols)))
+        fig.add_trace(go.Scatter(x=m[:, 1], y=m[:, 0], mode="markers", name=mark_name, showlegend=False,
+                                 marker=dict(symbol="square-open", size=size, color=WINNER_COLOUR,
+                                             line=dict(width=2.5)),
+                                 hovertemplate=f"{mark_name}: row %{{customdata[0]}}, column %{{customdata[1]}}<extra></extra>",
+                                 customdata=m + 1))
     return _layout(fig, title, height, rows, cols, colorbar)
 
 

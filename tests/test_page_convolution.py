@@ -1,0 +1,123 @@
+"""The Convolution page through Streamlit's AppTest: what a learner sees after each action."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "2_Convolution.py")
+
+
+@pytest.fixture
+def at(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def sums(at):
+    return [m.value for m in at.markdown if "conv-sum" in m.value]
+
+
+def step_line(at):
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+def test_opens_on_the_notes_320_example(at):
+    assert not at.exception
+    assert sums(at) == ["<div data-testid='conv-sum' style='font-size:1.05rem'>0·0 + 0·(−1) + 0·0 + 0·(−1) + "
+                        "105·5 + 102·(−1) + 0·0 + 103·(−1) + 99·0 + 0 (bias) = 320</div>"]
+    assert any("⌊(5 + 2·1 − 3)/1⌋ + 1 = ⌊4/1⌋ + 1 = 5" in m.value for m in at.markdown)
+    assert step_line(at).startswith("**Step 1 of 25**")
+
+
+def test_next_and_previous_move_the_window(at):
+    at.button(key="conv_next").click().run()
+    assert "= 206" in sums(at)[0] and step_line(at).startswith("**Step 2 of 25**: output row 1, column 2")
+    at.button(key="conv_next").click().run()
+    assert "= 198" in sums(at)[0]
+    at.button(key="conv_prev").click().run()
+    assert "= 206" in sums(at)[0]
+    at.slider(key="conv_slider").set_value(25).run()
+    assert step_line(at).startswith("**Step 25 of 25**: output row 5, column 5")
+    at.button(key="conv_next").click().run()  # stays at the last position
+    assert step_line(at).startswith("**Step 25 of 25**")
+
+
+def test_play_advances_on_each_tick_and_pause_stops(at):
+    at.button(key="conv_play").click().run()
+    assert at.session_state["conv_playing"] is True
+    first = step_line(at)
+    at.run()  # a tick of the fragment's timer
+    at.run()
+    assert step_line(at) != first
+    at.button(key="conv_play").click().run()
+    assert at.session_state["conv_playing"] is False
+    paused = step_line(at)
+    at.run()
+    assert step_line(at) == paused
+
+
+def test_the_shared_drawing_is_the_input(at):
+    img = np.zeros((28, 28), np.float32)
+    img[5:20, 13:15] = 1.0
+    at.session_state["current_input"] = img
+    at.session_state["current_input_source"] = "your drawing"
+    at.run()
+    at.selectbox(key="conv_source").select("Your drawing").run()
+    assert not at.exception
+    assert any("⌊(28 + 2·1 − 3)/1⌋ + 1 = ⌊27/1⌋ + 1 = 28" in m.value for m in at.markdown)
+    assert step_line(at).startswith("**Step 1 of 784**")
+    at.radio(key="conv_ksrc").set_value("Active model's first conv layer").run()
+    assert "(bias) = " in sums(at)[0]
+    at.selectbox(key="conv_padmode").select("valid").run()
+    assert any("⌊(28 + 2·0 − 3)/1⌋ + 1 = ⌊25/1⌋ + 1 = 26" in m.value for m in at.markdown)
+    assert step_line(at).startswith("**Step 1 of 676**")
+
+
+def test_a_bundled_digit_and_stride_two(at):
+    at.selectbox(key="conv_source").select("A digit from the data set").run()
+    at.number_input(key="conv_stride").set_value(2).run()
+    assert step_line(at).startswith("**Step 1 of 196**")  # ⌊(28 + 2 − 3)/2⌋ + 1 = 14
+    at.button(key="conv_next").click().run()
+    assert "columns 3–5" in step_line(at)
+
+
+def test_a_kernel_too_big_for_the_grid_is_one_clear_error(at):
+    at.selectbox(key="conv_source").select("Type your own grid").run()
+    at.number_input(key="conv_rows").set_value(2).run()
+    at.selectbox(key="conv_padmode").select("valid").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "does not fit" in at.error[0].value
+
+
+def test_same_padding_with_an_even_kernel_is_explained(at):
+    at.radio(key="conv_ksrc").set_value("Type it in").run()
+    at.selectbox(key="conv_ksize").select(2).run()
+    at.selectbox(key="conv_padmode").select("same").run()
+    assert not at.exception
+    assert "odd kernel size" in at.error[0].value
+
+
+def test_rgb_mode_adds_three_channel_sums_and_bias(at):
+    at.radio(key="conv_mode").set_value("RGB image (three channels)").run()
+    assert not at.exception
+    line = sums(at)[0]
+    assert ">2 + 3 + 0 + 1 (bias) = 6<" in line  # R, G, B sums of the first window, then the bias
+    assert step_line(at).startswith("**Step 1 of 9**")  # 5×5×3, 3×3×3 kernel, valid → 3×3
+    assert len([c for c in at.caption if c.value[:3] in ("R: ", "G: ", "B: ")]) == 3
+
+
+def test_pooling_the_notes_map(at):
+    at.radio(key="conv_poolsrc").set_value("the notes' 5×5 map (Figure 7.8)").run()
+    assert any(m.value == "Output (1, 1): max(3, 3, 2, 0, 0, 1, 3, 1, 2) = 3" for m in at.markdown)
+    assert any("⌊(5 − 3)/1⌋ + 1 = 3" in m.value for m in at.markdown)
+    at.radio(key="conv_poolkind").set_value("avg").run()
+    assert any(m.value == "Output (1, 1): avg(3, 3, 2, 0, 0, 1, 3, 1, 2) = 15/9 = 1.667" for m in at.markdown)
+    assert "1/9" in at.info[0].value
+
+
+def test_relu_then_max_pool_of_the_320_map(at):
+    assert any(c.value.startswith("ReLU set 0 of 25 values") for c in at.caption)
+    assert any(m.value == "Output (1, 1): max(320, 206, 210, 89) = 320" for m in at.markdown)
+    assert "only to its winning cell" in at.info[0].value
