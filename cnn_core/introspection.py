@@ -116,6 +116,23 @@ def prepare_input(image, input_shape) -> tuple[torch.Tensor, str]:
     return t.contiguous(), "; ".join(notes)
 
 
+def as_torch(model, spec: dict | None = None) -> nn.Module:
+    """The model as a torch module: torch models as they are; a NumPy-engine ``Sequential`` is
+    copied into ``specs.build_torch(spec)`` through the shared state-dict keys (float32, eval)."""
+    if isinstance(model, nn.Module):
+        return model
+    if hasattr(model, "state_dict") and spec is not None:
+        from .numpy_nn.from_spec import to_torch
+
+        return to_torch(model, spec).float().eval()
+    raise IntrospectionError(f"Cannot look inside a {type(model).__name__}: expected a torch or NumPy-engine model.")
+
+
+def _dtype(model: nn.Module) -> torch.dtype:
+    p = next(model.parameters(), None)
+    return p.dtype if p is not None else torch.float32
+
+
 def _eval_model(model: nn.Module) -> nn.Module:
     # Never flip the shared model's mode: a model in train mode is copied first.
     return copy.deepcopy(model).eval() if model.training else model
@@ -124,7 +141,8 @@ def _eval_model(model: nn.Module) -> nn.Module:
 @torch.no_grad()
 def record_layers(model: nn.Module, x: torch.Tensor, spec: dict | None = None) -> tuple[list[LayerOutput], torch.Tensor]:
     """Every layer's output for one input (1, C, H, W), in order, and the final logits (1, classes)."""
-    model = _eval_model(model)
+    model = _eval_model(as_torch(model, spec))
+    x = x.to(_dtype(model))
     if isinstance(model, nn.Sequential):
         modules = list(model)
         labels = _labels(modules, spec)
@@ -156,7 +174,7 @@ def introspect(model: nn.Module, image, spec: dict, class_names: list[str] | Non
     """Everything the Layer Explorer shows for one input, in one forward pass."""
     x, _ = prepare_input(image, spec.get("input_shape", (1, 28, 28)))
     layers, logits = record_layers(model, x, spec)
-    lg = logits[0].double()
+    lg = logits[0].detach().double()
     probs = torch.softmax(lg, dim=0).numpy()
     names = list(class_names or [str(i) for i in range(probs.size)])
     return Introspection(x[0].numpy(), layers, lg.numpy(), probs, names)
@@ -179,11 +197,13 @@ class ConvKernels:
 
 def conv_layers(model: nn.Module) -> list[tuple[int, nn.Conv2d]]:
     """(module index, conv) for each Conv2d, in order (index within the Sequential when it is one)."""
+    model = as_torch(model)
     mods = list(model) if isinstance(model, nn.Sequential) else [m for m in model.modules() if not list(m.children())]
     return [(i, m) for i, m in enumerate(mods) if isinstance(m, nn.Conv2d)]
 
 
 def conv_kernels(model: nn.Module, spec: dict | None = None) -> list[ConvKernels]:
+    model = as_torch(model, spec)
     mods = list(model) if isinstance(model, nn.Sequential) else [m for m in model.modules() if not list(m.children())]
     labels = _labels(mods, spec)
     out = []
@@ -193,8 +213,8 @@ def conv_kernels(model: nn.Module, spec: dict | None = None) -> list[ConvKernels
     return out
 
 
-def first_conv_kernels(model: nn.Module) -> ConvKernels | None:
-    ks = conv_kernels(model)
+def first_conv_kernels(model: nn.Module, spec: dict | None = None) -> ConvKernels | None:
+    ks = conv_kernels(model, spec)
     return ks[0] if ks else None
 
 
@@ -202,8 +222,8 @@ def first_conv_kernels(model: nn.Module) -> ConvKernels | None:
 # Attributions (captum) — always on a private copy, since captum registers hooks on the model
 # ---------------------------------------------------------------------------------------------
 
-def _attribution_copy(model: nn.Module) -> nn.Module:
-    m = copy.deepcopy(model).eval()
+def _attribution_copy(model: nn.Module, spec: dict) -> nn.Module:
+    m = copy.deepcopy(as_torch(model, spec)).eval()
     for p in m.parameters():
         p.requires_grad_(True)
     return m
@@ -215,8 +235,8 @@ def saliency(model: nn.Module, image, spec: dict, target: int) -> np.ndarray:
 
     x, _ = prepare_input(image, spec.get("input_shape", (1, 28, 28)))
     _check_target(target, spec)
-    m = _attribution_copy(model)
-    x = x.clone().requires_grad_(True)
+    m = _attribution_copy(model, spec)
+    x = x.to(_dtype(m)).clone().requires_grad_(True)
     attr = Saliency(m).attribute(x, target=int(target), abs=True)
     return attr[0].detach().amax(dim=0).numpy().astype(np.float32)
 
@@ -231,7 +251,8 @@ def grad_cam(model: nn.Module, image, spec: dict, target: int, layer_index: int 
 
     x, _ = prepare_input(image, spec.get("input_shape", (1, 28, 28)))
     _check_target(target, spec)
-    m = _attribution_copy(model)
+    m = _attribution_copy(model, spec)
+    x = x.to(_dtype(m))
     convs = conv_layers(m)
     if not convs:
         raise IntrospectionError("Grad-CAM needs a convolutional layer; this model has none.")
@@ -258,13 +279,13 @@ def _check_target(target: int, spec: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 
 def what_if(model: nn.Module, layer_index: int, out_channel: int, kernel=None, *, zero: bool = False,
-            in_channel: int | None = None, bias: float | None = None) -> nn.Module:
+            in_channel: int | None = None, bias: float | None = None, spec: dict | None = None) -> nn.Module:
     """A copy of ``model`` with one kernel of conv layer ``layer_index`` replaced or zeroed.
 
     ``kernel``: (C_in, k, k), or (k, k) for one ``in_channel`` (or every input channel when
     in_channel is None). ``zero``: the whole kernel and its bias set to 0. The original is untouched.
     """
-    m = copy.deepcopy(model).eval()
+    m = copy.deepcopy(as_torch(model, spec)).eval()
     convs = dict(conv_layers(m))
     if layer_index not in convs:
         raise IntrospectionError(f"Layer {layer_index} is not a convolutional layer.")
@@ -278,7 +299,7 @@ def what_if(model: nn.Module, layer_index: int, out_channel: int, kernel=None, *
             if conv.bias is not None:
                 conv.bias[out_channel] = 0.0
         if kernel is not None:
-            k = torch.as_tensor(np.asarray(kernel, dtype=np.float32))
+            k = torch.as_tensor(np.asarray(kernel, dtype=np.float64)).to(w.dtype)
             if not torch.isfinite(k).all():
                 raise IntrospectionError("Every kernel value must be a number.")
             if k.ndim == 2:

@@ -181,3 +181,20 @@ def test_non_sequential_module_is_walked_with_hooks():
     r = I.introspect(Net().eval(), digit(), spec)
     assert [lo.shape for lo in r.layers] == [(2, 26, 26), (2, 26, 26), (10,)]
     assert [lo.kind for lo in r.layers] == ["conv2d", "relu", "dense"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_engine_models_are_looked_into_through_their_torch_twin(dtype):
+    from cnn_core.numpy_nn.from_spec import build_numpy, to_torch
+
+    spec = SPECS["seed-004"]
+    np_model = build_numpy(spec, seed=3, dtype=dtype).eval()
+    x = digit()[None, None].astype(dtype)
+    want = np_model.forward(x)[0]
+    r = I.introspect(np_model, digit(), spec)  # the NumPy Sequential itself
+    np.testing.assert_allclose(r.logits, want, rtol=1e-4, atol=1e-5)
+    r2 = I.introspect(to_torch(np_model, spec).eval(), digit(), spec)  # a float64 torch twin
+    np.testing.assert_allclose(r2.logits, want, rtol=1e-4, atol=1e-5)
+    assert I.grad_cam(np_model, digit(), spec, 1).shape == (28, 28)
+    edited = I.what_if(np_model, 0, 0, zero=True, spec=spec)
+    assert np.all(I.introspect(edited, digit(), spec).layers[0].output[0] == 0)
