@@ -1,0 +1,268 @@
+"""Train: pick data, an architecture and the knobs, press Start, watch it learn in the background."""
+import streamlit as st
+
+st.set_page_config(layout="wide", page_title="Train · CNN Explorer", page_icon="🏋️")
+
+import json  # noqa: E402
+
+from cnn_core import checkpoints, data, specs  # noqa: E402
+from cnn_core import train as train_cli  # noqa: E402
+from cnn_core.augment import Augmentation  # noqa: E402
+from cnn_core.folders import FolderDatasetError  # noqa: E402
+from cnn_core.summary import summarize  # noqa: E402
+from cnn_core.training import ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
+from ui import state  # noqa: E402
+from ui import training_views as tv  # noqa: E402
+
+state.sidebar_active_model()
+
+LRS = sorted({float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 2, 5)} | {10.0, 100.0, 1e3, 1e4, 1e5, 1e6})
+BATCHES = [1, 8, 16, 32, 64, 100, 128, 256, 512]
+OPTIMIZERS = {"sgd": "SGD (plain, document 000)", "momentum": "SGD + momentum 0.9", "adam": "Adam (document 002)"}
+AUG_LABELS = {"flip": "horizontal flip", "rotate": "rotate ±10°", "translate": "translate ±5 px",
+              "noise": "Gaussian noise σ∈[0, 10]/255"}
+# What the documents trained each preset with; applied when a preset is picked.
+PRESET_TRAINING = {"seed-000": ("sgd", 0.01, 100), "seed-004": ("sgd", 0.01, 8), "seed-002": ("adam", 0.001, 64),
+                   "lenet-5": ("momentum", 0.01, 64)}
+DEFAULTS = {"tr_optimizer": "adam", "tr_lr": 0.002, "tr_batch": 32, "tr_epochs": 8}
+for k, v in DEFAULTS.items():
+    st.session_state.setdefault(k, v)
+
+
+def _apply_preset_training():
+    opt, lr, batch = PRESET_TRAINING[st.session_state["tr_preset"]]
+    st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch)
+
+
+@st.cache_resource(show_spinner="Loading the data set…", max_entries=3)
+def named_dataset(key: str):
+    """Shared by every user, never mutated: bundled digits, or torchvision's train + official test set."""
+    return train_cli.load_dataset(key)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def model_summary(spec_json: str):
+    return summarize(json.loads(spec_json))
+
+
+def load_data(key: str):
+    """(dataset, official test set or None), or None after showing why not."""
+    if key == "zip":
+        up = st.file_uploader("Zip of class folders", type=["zip"], key="tr_zip",
+                              help="One folder per class (e.g. 0/ … 9/, or cat/ dog/), images inside. "
+                                   "PNG, JPEG, BMP, GIF, TIFF or WebP; at most 100 MB.")
+        c1, c2, c3 = st.columns(3)
+        size = c1.number_input("image size (px)", 8, 128, 28, key="tr_zip_size")
+        colour = c2.selectbox("colour", ["auto", "grey", "rgb"], key="tr_zip_colour",
+                              format_func={"auto": "auto", "grey": "greyscale", "rgb": "RGB"}.get)
+        invert = c3.checkbox("invert", key="tr_zip_invert", help="Dark ink on light paper → MNIST's white on black.")
+        if up is None:
+            st.info("Upload a .zip to use your own images, like document 000's digit folders or document 001's "
+                    "5-class homework.")
+            return None
+        cache_key = (up.file_id, int(size), colour, bool(invert))
+        cached = st.session_state.get("_tr_zip_cache")
+        if not cached or cached[0] != cache_key:
+            try:
+                from cnn_core.folders import load_zip
+                ds = load_zip(up.getvalue(), image_size=int(size), colour=colour, invert=invert,
+                              name=up.name.rsplit(".", 1)[0])
+            except FolderDatasetError as exc:
+                st.error(str(exc))
+                return None
+            cached = (cache_key, ds)
+            st.session_state["_tr_zip_cache"] = cached
+        ds = cached[1]
+        report = ds.meta["report"]
+        st.caption(f"Loaded {report.summary()}.")
+        if report.skipped:
+            with st.expander(f"{len(report.skipped)} file(s) skipped"):
+                st.dataframe([{"file": f, "why": why} for f, why in report.skipped[:500]], hide_index=True)
+        return ds, None
+    errors = st.session_state.setdefault("_tr_data_errors", {})
+    if key in errors:
+        st.error(errors[key])
+        if st.button("Try again", key="tr_retry"):
+            errors.pop(key)
+            st.rerun()
+        return None
+    try:
+        return named_dataset(key)
+    except data.DataError as exc:
+        errors[key] = str(exc)
+        st.error(str(exc))
+        return None
+
+
+def architecture(ds) -> dict | None:
+    """The spec for this data set, or None after explaining why it cannot be built."""
+    shape, k = ds.input_shape, ds.num_classes
+    mode = st.radio("Architecture", ["builder", "preset"], horizontal=True, key="tr_arch_mode",
+                    format_func={"builder": "Build your own", "preset": "A network from the documents"}.get)
+    try:
+        if mode == "preset":
+            name = st.selectbox("Preset", list(specs.PRESETS), key="tr_preset", on_change=_apply_preset_training,
+                                format_func=lambda n: f"{n}: {specs.PRESETS[n]['about'].split(':')[0]}")
+            st.caption(specs.PRESETS[name]["about"] + " Picking a preset sets its document's optimiser, learning "
+                       "rate and batch size below.")
+            return specs.preset(name, input_shape=shape, num_classes=k)
+        c1, c2, c3 = st.columns(3)
+        blocks = c1.number_input("conv blocks", 1, 4, 2, key="tr_blocks")
+        kernels_txt = c2.text_input("kernels per block", "16, 32", key="tr_kernels",
+                                    help="One number for every block, or one per block separated by commas.")
+        ksize = c3.number_input("kernel size", 1, 11, 3, key="tr_ksize")
+        c1, c2, c3 = st.columns(3)
+        stride = c1.number_input("stride", 1, 4, 1, key="tr_stride")
+        padding = c2.selectbox("padding", ["same", "valid", "1", "2"], key="tr_padding",
+                               help="same: zero padding keeps the size (for stride 1); valid: no padding.")
+        pooling = c3.selectbox("pooling", ["max", "avg", "none"], key="tr_pooling")
+        c1, c2, c3 = st.columns(3)
+        activation = c1.selectbox("activation", list(specs.ACTIVATIONS), key="tr_activation")
+        dense_w = c2.number_input("dense width (0: none)", 0, 1024, 64, step=16, key="tr_dense")
+        dropout_p = c3.slider("dropout", 0.0, 0.7, 0.0, 0.05, key="tr_dropout")
+        batchnorm = st.checkbox("batch norm after each conv", key="tr_bn")
+        try:
+            kernels = [int(v) for v in kernels_txt.replace(" ", "").split(",") if v]
+        except ValueError:
+            st.error("Kernels per block: write whole numbers separated by commas, e.g. 16, 32.")
+            return None
+        if len(kernels) == 1:
+            kernels = kernels * int(blocks)
+        if any(v < 1 or v > 512 for v in kernels):
+            st.error("Each block needs between 1 and 512 kernels.")
+            return None
+        pad = padding if padding in ("same", "valid") else int(padding)
+        spec = specs.build_spec(blocks=int(blocks), kernels=kernels, kernel_size=int(ksize), stride=int(stride),
+                                padding=pad, pooling=None if pooling == "none" else pooling, activation=activation,
+                                batchnorm=batchnorm, dropout_p=float(dropout_p), dense_width=int(dense_w),
+                                input_shape=shape, num_classes=k)
+        specs.validate(spec)
+        return spec
+    except specs.SpecError as exc:
+        st.error(f"This network cannot be built: {exc}")
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+
+st.title("Train a CNN")
+st.caption("Choose data, an architecture and the knobs, then press Start. Training runs on the server in the "
+           "background: explore other pages, refresh, or open this page's address in a second tab, and the run "
+           "is still here.")
+
+run_id = tv.attached_id(tv.RUN_PARAM, tv.RUN_KEY)
+left, right = st.columns([5, 7], gap="large")
+
+with left:
+    with st.expander("1 · Data", expanded=True):
+        key = st.radio("Data set", train_cli.DATASETS, key="tr_dataset",
+                       format_func=train_cli.DATASET_LABELS.get)
+        loaded = load_data(key)
+        parts = None
+        if loaded is not None:
+            ds, official_test = loaded
+            c1, c2 = st.columns(2)
+            val_frac = c1.slider("validation share", 0.05, 0.3, 0.075, 0.005, key="tr_val", format="%.3f")
+            test_frac = c2.slider("test share", 0.0, 0.3, 0.075, 0.005, key="tr_test", format="%.3f",
+                                  disabled=official_test is not None,
+                                  help="Full MNIST / Fashion-MNIST keep their official 10,000-image test set.")
+            fractions = (round(1 - val_frac - test_frac, 6), val_frac, test_frac)
+            try:
+                parts = train_cli.make_splits(ds, official_test, fractions)
+                st.caption(f"{ds.name}: train {len(parts.train):,} / validation {len(parts.val):,} / "
+                           f"test {len(parts.test):,} images of {ds.input_shape[1]}×{ds.input_shape[2]} "
+                           f"({'RGB' if ds.input_shape[0] == 3 else 'grey'}), {ds.num_classes} classes "
+                           f"(document 000's split: 0.85 / 0.075 / 0.075, seed 42).")
+            except data.DataError as exc:
+                st.error(str(exc))
+                parts = None
+
+    spec = None
+    with st.expander("2 · Architecture", expanded=True):
+        if parts is None:
+            st.caption("Choose a data set first: the network's input and output sizes come from it.")
+        else:
+            spec = architecture(parts.train)
+
+    with st.expander("3 · Training", expanded=True):
+        c1, c2 = st.columns(2)
+        engine = c1.radio("engine", ["torch", "numpy"], key="tr_engine", horizontal=True,
+                          format_func={"torch": "PyTorch", "numpy": "NumPy (from scratch)"}.get)
+        optimizer = c2.selectbox("optimiser", list(OPTIMIZERS), key="tr_optimizer", format_func=OPTIMIZERS.get)
+        lr = st.select_slider("learning rate (log scale)", LRS, key="tr_lr", format_func=tv.fmt_lr)
+        c1, c2, c3 = st.columns(3)
+        batch = c1.select_slider("batch size", BATCHES, key="tr_batch")
+        epochs = c2.number_input("epochs", 1, 200, key="tr_epochs")
+        seed = c3.number_input("seed", 0, 10_000, 0, key="tr_seed")
+        ops = st.multiselect("augmentation (document 000: one per image, chosen at random)", list(AUG_LABELS),
+                             key="tr_aug", format_func=AUG_LABELS.get)
+        c1, c2 = st.columns(2)
+        aug_p = c1.slider("share of images augmented", 0.0, 1.0, 0.5, 0.05, key="tr_aug_p", disabled=not ops)
+        jitter = c2.checkbox("colour jitter ±0.2 (document 002)", key="tr_jitter")
+        c1, c2 = st.columns(2)
+        early = c1.checkbox("early stopping", key="tr_early",
+                            help="Stop when the validation loss has not improved for the given number of epochs, "
+                                 "and keep the best epoch's weights.")
+        patience = c2.number_input("patience (epochs)", 1, 20, 3, key="tr_patience", disabled=not early)
+
+    cfg = None
+    if spec is not None and parts is not None:
+        try:
+            cfg = TrainConfig(spec=spec, engine=engine, optimizer=optimizer, lr=float(lr), batch_size=int(batch),
+                              epochs=int(epochs), seed=int(seed),
+                              augment=Augmentation(ops=tuple(ops), p=float(aug_p), color_jitter=jitter),
+                              early_stopping=int(patience) if early else 0)
+            cfg.validate(parts.train.input_shape, parts.train.num_classes)
+        except (ConfigError, ValueError) as exc:
+            st.error(str(exc))
+            cfg = None
+    current = registry().get(run_id)
+    live = current is not None and not current.snapshot().ended
+    if st.button("Start training", type="primary", disabled=cfg is None, key="tr_start", width="stretch",
+                 help="Starting a new run stops the one this page is showing."):
+        if live:
+            current.stop()
+        run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
+                          dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name, "key": key,
+                                        "split": list(fractions), "split_seed": 42})
+        registry().submit(run)
+        tv.attach(tv.RUN_PARAM, tv.RUN_KEY, run.id)
+        st.rerun()
+    if cfg is not None:
+        st.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
+
+    with st.expander("Load a saved model (.safetensors)"):
+        up = st.file_uploader("Checkpoint", type=["safetensors"], key="tr_ckpt",
+                              help="A file downloaded from this page (weights + architecture). Nothing in it can run "
+                                   "code: it holds only tensors and JSON.")
+        if up is not None:
+            loaded_ckpt = st.session_state.get("_tr_ckpt")
+            if not loaded_ckpt or loaded_ckpt[0] != up.file_id:
+                try:
+                    loaded_ckpt = (up.file_id, checkpoints.from_bytes(up.getvalue()), None)
+                except checkpoints.CheckpointError as exc:
+                    loaded_ckpt = (up.file_id, None, str(exc))
+                st.session_state["_tr_ckpt"] = loaded_ckpt
+            _, ckpt, err = loaded_ckpt
+            if err:
+                st.error(f"{err} Nothing was changed.")
+            else:
+                st.caption(f"**{ckpt.name}**: {specs.count_params(ckpt.spec):,} parameters, "
+                           f"{len(ckpt.class_names)} classes, held-out accuracy {tv.fmt_pct(ckpt.meta.get('accuracy'))}.")
+                if st.button("Use as active model", key="tr_ckpt_use"):
+                    state.set_active_bundle(ckpt)
+                    st.session_state.pop(tv.EVAL_DATA_KEY, None)
+                    st.success(f"{ckpt.name} is now the active model on every page.")
+
+with right:
+    tv.run_panel(run_id)
+    if registry().get(run_id) is None:
+        st.info("Press **Start training**: the loss and accuracy curves appear here and update every second.")
+    if parts is not None:
+        st.plotly_chart(tv.label_histogram(parts, parts.train.class_names), key="tr_hist", width="stretch")
+    if spec is not None:
+        summ = model_summary(json.dumps(spec, sort_keys=True))
+        st.markdown(f"**Model summary** (torchinfo): **{summ.total_params:,} parameters** · input "
+                    f"{' × '.join(map(str, summ.input_shape))}")
+        st.dataframe(summ.as_records(), hide_index=True, width="stretch",
+                     column_config={"parameters": st.column_config.NumberColumn(format="%d")})
