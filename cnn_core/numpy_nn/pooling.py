@@ -9,7 +9,9 @@ Gradients: average pooling sends δ/k² to every pixel of the window; max poolin
 window's maximum only (pixels in several windows add up). **Ties**: when several pixels share
 the maximum, the *first in row-major order* (top-left-most) takes the whole gradient -- what
 torch's CPU kernel does, and what ``np.argmax`` returns in the loop reference. (Document 004's
-loop instead copies δ to every tied pixel, which over-counts the gradient.)
+loop instead copies δ to every tied pixel, which over-counts the gradient.) Ties are common, not
+a corner case: a blank background gives a constant convolution output (the bias), so whole
+windows tie after a ReLU.
 
 The fast path loops only over the k·k window offsets: offset (a, b) is one strided slice of x
 holding that pixel of every window, so the max is k² − 1 element-wise ``np.maximum`` calls.
