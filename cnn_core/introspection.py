@@ -299,7 +299,7 @@ def what_if(model: nn.Module, layer_index: int, out_channel: int, kernel=None, *
             if conv.bias is not None:
                 conv.bias[out_channel] = 0.0
         if kernel is not None:
-            k = torch.as_tensor(np.asarray(kernel, dtype=np.float64)).to(w.dtype)
+            k = torch.tensor(np.array(kernel, dtype=np.float64)).to(w.dtype)
             if not torch.isfinite(k).all():
                 raise IntrospectionError("Every kernel value must be a number.")
             if k.ndim == 2:

@@ -148,15 +148,19 @@ def prob_bars(probs, class_names, *, title: str = "", highlight: int | None = No
     return fig
 
 
-def vector(values, *, title: str = "", height: int = 220, name: str = "activation") -> go.Figure:
-    """A 1-D activation vector (flattened or dense) as bars, index on x."""
+def vector(values, *, title: str = "", height: int = 220, name: str = "activation",
+           labels: list[str] | None = None) -> go.Figure:
+    """A 1-D activation vector (flattened or dense) as bars: unit number (or ``labels``) on x."""
     v = np.asarray(values, dtype=float).ravel()
     colours = np.where(v >= 0, "#0072b2", WINNER_COLOUR)
-    fig = go.Figure(go.Bar(x=np.arange(v.size), y=v, marker_color=colours, marker_line_width=0,
-                           hovertemplate=f"unit %{{x}}<br>{name} %{{y:.4g}}<extra></extra>"))
+    x = [str(c) for c in labels] if labels is not None else np.arange(1, v.size + 1)
+    what = "class" if labels is not None else "unit"
+    fig = go.Figure(go.Bar(x=x, y=v, marker_color=colours, marker_line_width=0,
+                           hovertemplate=f"{what} %{{x}}<br>{name} %{{y:.4g}}<extra></extra>"))
     fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
                       margin=dict(l=8, r=8, t=36 if title else 8, b=8), bargap=0 if v.size > 100 else 0.15,
-                      xaxis=dict(title="unit"), yaxis=dict(title=name))
+                      xaxis=dict(title=what, type="category" if labels is not None else "linear"),
+                      yaxis=dict(title=name))
     return fig
 
 

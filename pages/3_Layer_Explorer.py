@@ -1,0 +1,227 @@
+"""Layer Explorer: the active model on the current input, layer by layer; attributions; what-if."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnn_core import data
+from cnn_core import introspection as intro
+from cnn_core.lessons import fmt
+from ui import lesson_plots as lp
+from ui import plots
+from ui import state
+
+st.set_page_config(layout="wide", page_title="Layer Explorer · CNN Explorer")
+bundle = state.sidebar_active_model()
+
+K = "lx_"
+WHATIF = K + "whatif"  # {'layer', 'out', 'in', 'kernel', 'zero', 'label'} or None
+SRC_DRAWING, SRC_DIGIT = "Your drawing", "A digit from the data set"
+
+
+@st.cache_resource(show_spinner=False)
+def _digits() -> data.ImageDataset:
+    return data.load_bundled()
+
+
+def _reset_whatif() -> None:
+    st.session_state[WHATIF] = None
+
+
+st.title("Layer Explorer")
+st.caption("The active model on one input: every layer's output in order, the kernels it learned, which pixels "
+           "drove its answer, and what happens when you change a kernel.")
+
+# --- input ----------------------------------------------------------------------------------
+drawing = state.current_input()
+c_src, c_img, c_pred = st.columns([1.1, 1, 1.4])
+with c_src:
+    sources = ([SRC_DRAWING] if drawing is not None else []) + [SRC_DIGIT]
+    src = st.radio("Input", sources, key=K + "source")
+    if drawing is None:
+        st.caption("Draw a digit on the Draw page to look at your own drawing here.")
+    if src == SRC_DRAWING:
+        image, described = np.asarray(drawing, dtype=np.float32), state.current_input_source() or "your drawing"
+    else:
+        ds = _digits()
+        sevens = np.flatnonzero(ds.labels == 7)
+        i = int(st.number_input("Digit number", 0, len(ds) - 1, int(sevens[0]) if sevens.size else 0, key=K + "digit"))
+        image, described = ds.floats([i])[0, 0], f"bundled digit #{i} (label {ds.labels[i]})"
+
+spec = bundle.spec
+try:
+    x, note = intro.prepare_input(image, spec.get("input_shape", (1, 28, 28)))
+except intro.IntrospectionError as exc:
+    st.error(str(exc))
+    st.stop()
+seen = x[0].numpy()
+with c_img:
+    st.plotly_chart(plots.heatmap(seen[0] if seen.shape[0] == 1 else seen.mean(0), title="What the model sees",
+                                  height=260, colorbar=False), key=K + "fig_input")
+    st.caption(described + (f" — {note}" if note else ""))
+
+# --- what-if model (a copy) ----------------------------------------------------------------------
+wi = st.session_state.get(WHATIF)
+model = bundle.model
+if wi:
+    try:
+        model = intro.what_if(bundle.model, wi["layer"], wi["out"], wi.get("kernel"), zero=wi.get("zero", False),
+                              in_channel=wi.get("in"), spec=spec)
+    except intro.IntrospectionError as exc:
+        st.error(str(exc))
+        _reset_whatif()
+        model = bundle.model
+        wi = None
+
+result = intro.introspect(model, image, spec, bundle.class_names)
+base = intro.introspect(bundle.model, image, spec, bundle.class_names) if wi else result
+names = result.class_names
+with c_pred:
+    pred = result.predicted
+    delta = None
+    if wi:
+        delta = f"{(result.probabilities[pred] - base.probabilities[pred]) * 100:+.1f} points vs trained"
+    st.metric("Prediction" + (" (what-if)" if wi else ""), f"{names[pred]} ({result.probabilities[pred] * 100:.1f} %)",
+              delta=delta, delta_color="off")
+    if wi:
+        st.warning(f"What-if active: {wi['label']}. Prediction without it: {names[base.predicted]} "
+                   f"({base.probabilities[base.predicted] * 100:.1f} %). The shared model is unchanged.")
+        st.button("Reset to the trained model", key=K + "reset_top", on_click=_reset_whatif)
+    st.plotly_chart(plots.prob_bars(result.probabilities, names, height=220), key=K + "fig_probs_top")
+
+# --- what if ------------------------------------------------------------------------------------
+convs = intro.conv_kernels(model, spec)
+with st.expander("What if… you edit or zero a kernel? (on a copy of the model)", expanded=bool(wi)):
+    if not convs:
+        st.info("This model has no convolutional layer to edit.")
+    else:
+        labels = {ck.index: f"layer {ck.index + 1}: {ck.label}" for ck in convs}
+        w1, w2, w3 = st.columns(3)
+        li = w1.selectbox("Conv layer", list(labels), format_func=labels.get, key=K + "wi_layer")
+        ck = next(c for c in convs if c.index == li)
+        n_out, n_in = ck.weight.shape[:2]
+        oc = int(w2.number_input(f"Kernel (1–{n_out})", 1, n_out, 1, key=K + "wi_out")) - 1
+        ic = int(w3.number_input(f"Input channel (1–{n_in})", 1, n_in, 1, key=K + "wi_in")) - 1 if n_in > 1 else 0
+        kern = ck.weight[oc, ic]
+        e1, e2 = st.columns([1, 1])
+        with e1:
+            st.caption(f"Kernel {oc + 1}" + (f", input channel {ic + 1}" if n_in > 1 else "")
+                       + f" (bias {fmt(ck.bias[oc], 4)}). Edit the numbers, then apply.")
+            edited = st.data_editor(pd.DataFrame(np.round(kern.astype(float), 4),
+                                                 columns=[str(j + 1) for j in range(kern.shape[1])]),
+                                    key=f"{K}wi_edit_{li}_{oc}_{ic}_{bool(wi)}", hide_index=True)
+        lim = lp.signed_limits(kern)
+        e2.plotly_chart(lp.grid(kern, title="Current kernel", colorscale="RdBu", zmid=0, zmin=lim[0], zmax=lim[1],
+                                digits=2, height=230, colorbar=True), key=K + "fig_wi_kernel")
+        b1, b2, b3 = st.columns(3)
+        if b1.button("Apply the edited kernel", key=K + "wi_apply"):
+            vals = pd.DataFrame(edited).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+            if not np.isfinite(vals).all():
+                st.error("Every kernel cell needs a number; fill in the empty cells and apply again.")
+            else:
+                st.session_state[WHATIF] = {"layer": li, "out": oc, "in": ic, "kernel": vals, "zero": False,
+                                            "label": f"kernel {oc + 1} of layer {li + 1} edited"}
+                st.rerun()
+        if b2.button("Zero this kernel", key=K + "wi_zero"):
+            st.session_state[WHATIF] = {"layer": li, "out": oc, "in": None, "kernel": None, "zero": True,
+                                        "label": f"kernel {oc + 1} of layer {li + 1} zeroed (weights and bias)"}
+            st.rerun()
+        b3.button("Reset", key=K + "wi_reset", on_click=_reset_whatif, disabled=not wi)
+
+# --- every layer -------------------------------------------------------------------------------
+st.subheader("Every layer, in order")
+rows = []
+for lo in result.layers:
+    a = lo.output
+    rows.append({"#": lo.index + 1, "layer": lo.label, "output shape": " × ".join(map(str, lo.shape)),
+                 "min": float(a.min()), "max": float(a.max()), "mean": float(a.mean()),
+                 "active (> 0)": float((a > 0).mean())})
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+             column_config={"active (> 0)": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+                            "min": st.column_config.NumberColumn(format="%.3f"),
+                            "max": st.column_config.NumberColumn(format="%.3f"),
+                            "mean": st.column_config.NumberColumn(format="%.3f")})
+
+kernels_at = {ck.index: ck for ck in convs}
+prev_shape = tuple(result.input.shape)
+for lo in result.layers:
+    last = lo.index == len(result.layers) - 1
+    title = f"{lo.index + 1}. {lo.label} → {' × '.join(map(str, lo.shape))}"
+    with st.expander(title, expanded=lo.index < 2 or last):
+        a = lo.output
+        if lo.is_maps:
+            lo_v, hi_v = float(a.min()), float(a.max())
+            signed = lo_v < 0
+            lim = lp.signed_limits(a) if signed else (lo_v, hi_v if hi_v > lo_v else lo_v + 1e-6)
+            tabs = st.tabs(["Feature maps", "Per-map statistics"] + (["Kernels"] if lo.index in kernels_at else []))
+            with tabs[0]:
+                st.plotly_chart(lp.mosaic(a, colorscale="RdBu" if signed else "Viridis", zmin=lim[0], zmax=lim[1],
+                                          zmid=0 if signed else None, height=None),
+                                key=f"{K}fig_maps_{lo.index}")
+                st.caption(f"{a.shape[0]} maps of {a.shape[1]}×{a.shape[2]}, one shared colour scale "
+                           f"({fmt(lim[0], 3)} to {fmt(lim[1], 3)}); hover for values.")
+            with tabs[1]:
+                stats = intro.map_stats(a)
+                st.dataframe(pd.DataFrame([{"map": j + 1, "min": s.minimum, "max": s.maximum, "mean": s.mean,
+                                            "active (> 0)": s.active} for j, s in enumerate(stats)]),
+                             hide_index=True, width="stretch", height=min(400, 38 + 35 * len(stats)),
+                             column_config={"active (> 0)": st.column_config.ProgressColumn(
+                                 format="percent", min_value=0, max_value=1)})
+            if lo.index in kernels_at:
+                with tabs[2]:
+                    ck = kernels_at[lo.index]
+                    n_in = ck.weight.shape[1]
+                    ic = 0
+                    if n_in > 1:
+                        ic = st.slider("Input channel", 1, n_in, 1, key=f"{K}kin_{lo.index}") - 1
+                    ks = ck.weight[:, ic]
+                    klim = lp.signed_limits(ck.weight)
+                    st.plotly_chart(lp.mosaic(ks, colorscale="RdBu", zmid=0, zmin=klim[0], zmax=klim[1],
+                                              labels=[f"kernel {j + 1} (bias {fmt(b, 3)})" for j, b in enumerate(ck.bias)],
+                                              hover_name="weight"),
+                                    key=f"{K}fig_kernels_{lo.index}")
+                    st.caption(f"{ck.weight.shape[0]} kernels of {ck.weight.shape[2]}×{ck.weight.shape[3]}"
+                               + (f", slice for input channel {ic + 1} of {n_in}" if n_in > 1 else "")
+                               + "; red negative, blue positive, white 0.")
+        else:
+            if lo.kind == "flatten":
+                st.caption(f"The {' × '.join(map(str, prev_shape))} maps laid out as one vector of {a.size:,} "
+                           "values, map by map, row by row. Position is now only an index.")
+            if last:
+                st.caption("These are the logits; softmax turns them into the probabilities below.")
+            st.plotly_chart(lp.vector(a, name="logit" if last else "activation", labels=names if last else None),
+                            key=f"{K}fig_vec_{lo.index}")
+    prev_shape = lo.shape
+
+st.markdown("**Softmax → probabilities**")
+st.plotly_chart(plots.prob_bars(result.probabilities, names, height=260), key=K + "fig_probs")
+
+# --- attributions -------------------------------------------------------------------------------
+st.subheader("Which pixels drove the answer?")
+a1, a2 = st.columns([1, 2])
+with a1:
+    options = list(range(len(names)))
+    target = st.selectbox("Explain the class", options, index=result.predicted, key=K + "target",
+                          format_func=lambda c: f"{names[c]}" + (" (predicted)" if c == result.predicted else ""))
+    conv_idx = [ck.index for ck in convs]
+    cam_layer = None
+    if conv_idx:
+        cam_layer = st.selectbox("Grad-CAM at layer", conv_idx, index=len(conv_idx) - 1, key=K + "camlayer",
+                                 format_func=lambda i: f"{i + 1}: {result.layers[i].label}")
+    st.caption("Saliency: how much a tiny change of each pixel moves this class's score (|gradient|). "
+               "Grad-CAM: where the chosen conv layer's maps that favour this class are active. Both by captum.")
+try:
+    sal = intro.saliency(model, image, spec, int(target))
+    cam = intro.grad_cam(model, image, spec, int(target), cam_layer) if conv_idx else None
+except intro.IntrospectionError as exc:
+    st.error(str(exc))
+else:
+    base_img = seen[0] if seen.shape[0] == 1 else seen.mean(0)
+    with a2:
+        g1, g2 = st.columns(2)
+        g1.plotly_chart(lp.overlay(base_img, sal, title=f"Saliency for {names[target]}", name="|gradient|"),
+                        key=K + "fig_sal")
+        if cam is not None:
+            g2.plotly_chart(lp.overlay(base_img, cam, title=f"Grad-CAM for {names[target]}", name="Grad-CAM"),
+                            key=K + "fig_cam")
+            if float(cam.max()) == 0.0:
+                g2.caption("Grad-CAM is 0 everywhere: no map of this layer speaks for this class here.")
