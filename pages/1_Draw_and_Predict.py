@@ -41,7 +41,7 @@ if shape != (1, 28, 28):
              "1×28×28 digits. Choose “Use the default model” in the sidebar.")
     st.stop()
 
-col_in, col_seen, col_out = st.columns([1.1, 1, 1.2], gap="medium")
+col_in, col_seen, col_out = st.columns([1, 1, 1.05], gap="medium")
 steps: preprocess.PreprocessSteps | None = None
 image28: np.ndarray | None = None
 pred: predict.Prediction | None = None
@@ -57,7 +57,7 @@ with col_in:
                            height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
                            return_image_data=True, key=canvas_key())
         st.button("Clear the canvas", key="draw_clear", icon=":material/delete:", on_click=clear_canvas)
-        st.caption("Undo and redo: the arrows under the canvas.")
+        st.caption("Undo and redo: the curved arrows above the canvas; the bin there clears it too.")
         picture = result.image_data
         if picture is None:
             hint = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
@@ -101,11 +101,13 @@ with col_in:
         st.markdown(f"True label: **{ds.class_names[true_label]}**")
 
 with col_seen:
-    st.subheader("What the network sees")
+    st.subheader("What it sees")
     if image28 is None:
         st.info(hint or "No input yet.")
     else:
-        st.plotly_chart(plots.heatmap(image28, value_name="pixel", height=330), key="draw_input_heatmap")
+        st.plotly_chart(plots.heatmap(image28, value_name="pixel", height=300, colorbar=False),
+                        key="draw_input_heatmap")
+        st.caption("The model's 28×28 input: 0 = black, 1 = white. Hover a pixel for its value.")
         if steps is not None:
             with st.expander("How the picture became 28×28", expanded=False):
                 st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(steps.describe(), 1)))
@@ -114,7 +116,7 @@ with col_seen:
                        "it goes to the network unchanged.")
 
 with col_out:
-    st.subheader("What it predicts")
+    st.subheader("What it says")
     if image28 is None or pred is None:
         st.info("No guess without a digit.")
     else:
@@ -122,13 +124,13 @@ with col_out:
         st.metric("Prediction", names[pred.label], delta=f"{pred.confidence * 100:.1f} % probability",
                   delta_color="off", delta_arrow="off")
         if true_label is not None:
-            verdict = "right" if pred.label == true_label else "wrong"
-            st.markdown(f"The true label is **{names[true_label]}**: the network is **{verdict}**.")
+            st.markdown("✅ Right: that is the true label." if pred.label == true_label
+                        else f"❌ Wrong: the true label is **{names[true_label]}**.")
         st.plotly_chart(plots.prob_bars(pred.probs, names, height=280), key="draw_probs")
         z = pred.logits.astype(np.float64) - float(pred.logits.max())   # shifting all logits changes nothing
-        st.caption(f"Softmax turns the ten logits z into probabilities p_i = e^(z_i) / Σ_j e^(z_j). Here, with the "
-                   f"logits shifted so the largest is 0: p({names[pred.label]}) = e^0 / "
-                   f"{np.exp(z).sum():.4g} = {pred.confidence:.3f}.")
+        st.caption(r"Softmax turns the ten logits $z$ into probabilities $p_i = e^{z_i} / \sum_j e^{z_j}$. "
+                   f"With the logits shifted so the largest is 0 (which changes nothing): "
+                   f"$p({names[pred.label]}) = e^0 / {np.exp(z).sum():.4f} = {pred.confidence:.3f}$.")
         timing = (f"preprocessing {pred.preprocess_seconds * 1000:.1f} ms + model {pred.model_seconds * 1000:.1f} ms"
                   if pred.preprocess_seconds else f"model {pred.model_seconds * 1000:.1f} ms")
         st.caption(f"⏱ Prediction took {pred.seconds * 1000:.1f} ms ({timing}) on this server's CPU.")

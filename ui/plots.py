@@ -53,6 +53,7 @@ def prob_bars(probs, class_names, *, title: str = "", height: int = 300, highlig
     fig = go.Figure(go.Bar(
         x=names, y=p, marker_color=[HIGHLIGHT if i == best else MUTED for i in range(len(p))],
         text=[f"{v * 100:.1f} %" if v >= 0.005 else "" for v in p], textposition="outside", cliponaxis=False,
+        textfont=dict(size=12), constraintext="none",
         hovertemplate="class %{x}<br>probability %{y:.4f}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=6, r=6, t=34 if title else 18, b=6), showlegend=False,
                       title=dict(text=title, font=dict(size=14)) if title else None)

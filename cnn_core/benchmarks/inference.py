@@ -1,0 +1,149 @@
+"""Canvas-to-probabilities latency and the app's start-up time (issue 3).
+
+Latency: realistic 280×280 RGBA canvases (the ten template digits, thin to thick pens, large and
+small, anywhere on the canvas) through ``predict.predict_canvas`` with the default model:
+preprocessing + forward pass + softmax, timed per call. Target: p95 under 20 ms.
+
+Start-up: ``streamlit run app.py`` in a subprocess, timed until /_stcore/health answers, and,
+when Debian's Chromium is installed, until the home page and the Draw page have rendered in a
+headless browser (Streamlit's "running" indicator gone).
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET_P95_MS = 20.0
+
+
+def _canvases(n_variants: int = 60, seed: int = 0) -> list[np.ndarray]:
+    from ..synthetic import draw_digit
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n_variants):
+        side = rng.uniform(0.3, 0.9)
+        left, top = rng.uniform(0, 1 - side, size=2)
+        out.append(draw_digit(i % 10, pen=float(rng.choice([6, 12, 20, 30, 45])),
+                              box=(left, top, left + side, top + side)))
+    return out
+
+
+def latency(runs: int = 300) -> dict:
+    import torch
+
+    from .. import predict, pretrained
+
+    model = pretrained.load_default()
+    canvases = _canvases()
+    for c in canvases[:10]:                      # warm-up: allocator, torch's first-call setup
+        predict.predict_canvas(model, c)
+    pre, mod, tot = [], [], []
+    for i in range(runs):
+        t0 = time.perf_counter()
+        _, p = predict.predict_canvas(model, canvases[i % len(canvases)])
+        tot.append(time.perf_counter() - t0)
+        pre.append(p.preprocess_seconds)
+        mod.append(p.model_seconds)
+    ms = {k: np.asarray(v) * 1000 for k, v in (("total", tot), ("preprocess", pre), ("model", mod))}
+    return {"runs": runs, "threads": torch.get_num_threads(),
+            **{f"{k}_p{q}": float(np.percentile(v, q)) for k, v in ms.items() for q in (50, 95)}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def startup(browser: bool = True, timeout: float = 90.0) -> dict:
+    """Seconds from spawning `streamlit run app.py` to health 'ok' (and to rendered pages)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    result: dict = {}
+    try:
+        while time.perf_counter() - t0 < timeout:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                    result["health_s"] = time.perf_counter() - t0
+                    break
+            except OSError:
+                time.sleep(0.05)
+            if proc.poll() is not None:
+                raise RuntimeError("streamlit exited during start-up")
+        else:
+            raise RuntimeError(f"streamlit did not answer /_stcore/health within {timeout:.0f} s")
+        path = _chromium()
+        if browser and path:
+            result.update(_render_times(url, path, t0))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return result
+
+
+def _render_times(url: str, chromium: str, t0: float) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    done = "() => document.querySelector('[data-testid=\"stApp\"]') && " \
+           "!document.querySelector('[data-testid=\"stStatusWidget\"]') && " \
+           "document.querySelector('[data-testid=\"stMetric\"], [data-testid=\"stAlert\"]')"
+    out = {}
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=args)
+        page = b.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_function(done, timeout=60_000)
+        out["home_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        page.goto(url + "/Draw_and_Predict", wait_until="domcontentloaded")
+        page.wait_for_function(done, timeout=60_000)
+        page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas').wait_for(timeout=30_000)
+        out["draw_page_s"] = time.perf_counter() - t1
+        b.close()
+    return out
+
+
+def run(quick: bool = False) -> list[str]:
+    lat = latency(60 if quick else 300)
+    lines = [
+        f"- Canvas → probabilities (280×280 RGBA strokes, preprocessing + default model, {lat['runs']} runs, "
+        f"{lat['threads']} torch threads): p50 {lat['total_p50']:.1f} ms, p95 {lat['total_p95']:.1f} ms "
+        f"(target p95 < {TARGET_P95_MS:.0f} ms: {TARGET_P95_MS / lat['total_p95']:.1f}× headroom).",
+        f"  - preprocessing p50 {lat['preprocess_p50']:.1f} ms / p95 {lat['preprocess_p95']:.1f} ms; "
+        f"model p50 {lat['model_p50']:.1f} ms / p95 {lat['model_p95']:.1f} ms "
+        f"(preprocessing is {lat['preprocess_p50'] / lat['total_p50'] * 100:.0f} % of the median).",
+    ]
+    runs = [startup() for _ in range(1 if quick else 3)]
+    med = {k: float(np.median([r[k] for r in runs if k in r])) for k in runs[0]}
+    line = (f"- App start-up (`streamlit run app.py` → /_stcore/health ok), median of {len(runs)}: "
+            f"{med['health_s']:.2f} s")
+    if "home_s" in med:
+        line += (f"; home page rendered in Chromium {med['home_s']:.2f} s after launch; Draw page (canvas "
+                 f"ready) {med['draw_page_s']:.2f} s after navigating to it.")
+    else:
+        line += " (Chromium not installed: page render times not measured)."
+    lines.append(line)
+    return lines
