@@ -485,7 +485,7 @@ def softmax_written(logits, i: int, digits: int = 3) -> str:
     ez = np.exp(z)
     denom = " + ".join(f"e^{fmt_factor(v, 2)}" for v in z)
     return (f"e^{fmt_factor(z[i], 2)} / ({denom}) = {fmt(ez[i], 2)} / {fmt(ez.sum(), 2)} "
-            f"= {fmt(p[i], digits)}")
+            f"= {p[i]:.{digits}f}")  # fixed decimals, as the notes print 0.070
 
 
 def cross_entropy(probs, true_index: int, base: str | float = "e") -> float:

@@ -270,3 +270,7 @@ def test_zero_probability_has_infinite_loss_message():
 def test_fmt_writes_numbers_like_the_notes():
     assert [L.fmt(v) for v in (320.0, -1, 0.1, 1 / 3, -0.0, 2.5)] == ["320", "−1", "0.1", "0.333", "0", "2.5"]
     assert L.fmt_factor(-1) == "(−1)" and math.isclose(float(L.fmt(0.07, 2)), 0.07)
+
+
+def test_softmax_written_keeps_three_decimals_like_the_notes():
+    assert L.softmax_written(L.NOTES_SOFTMAX_LOGITS, 3).endswith("= 2.23 / 31.65 = 0.070")

@@ -137,7 +137,7 @@ def prob_bars(probs, class_names, *, title: str = "", highlight: int | None = No
     p = np.asarray(probs, dtype=float)
     colours = [WINNER_COLOUR if i == highlight else "#0072b2" for i in range(p.size)]
     fig = go.Figure(go.Bar(x=[str(c) for c in class_names], y=p, marker_color=colours,
-                           text=[fmt(v, digits) for v in p], textposition="outside", cliponaxis=False,
+                           text=[f"{v:.{digits}f}" for v in p], textposition="outside", cliponaxis=False,
                            hovertemplate=f"%{{x}}<br>{value_name} %{{y:.4f}}<extra></extra>"))
     top = float(p.max()) if p.size else 1.0
     fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,

@@ -1,0 +1,96 @@
+"""The Softmax & Loss page through AppTest: the notes' numbers come out exactly."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from cnn_core import pretrained
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "4_Softmax_and_Loss.py")
+
+
+@pytest.fixture
+def at(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    return AppTest.from_file(PAGE, default_timeout=60)
+
+
+def text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_the_notes_softmax_example_comes_out_exactly(at):
+    at.run()
+    assert not at.exception and not at.error
+    t = text(at)
+    for name, p in zip(["dog", "cat", "horse", "cheetah"], ["0.775", "0.116", "0.039", "0.070"]):
+        assert f"**{name}**: e^" in t and t.split(f"**{name}**: ")[1].split("\n")[0].endswith(f"= {p}")
+    assert "2.7183^0.8" in at.info[0].value  # the notes' typo in the printed denominator
+    assert "−ln(0.7751) = 0.255 nats" in t and "−log2(0.7751) = 0.367 bits" in t
+
+
+def test_true_class_changes_the_loss_one_hot_and_gradient(at):
+    at.run()
+    at.selectbox(key="sm_true").set_value(2).run()
+    t = text(at)
+    assert "One-hot label y for **horse**: `[0, 0, 1, 0]`" in t
+    p = 0.03859
+    assert f"= {-np.log(p):.3f} nats" in t
+    grad = at.dataframe[0].value["p − y"].to_numpy()
+    z = torch.tensor([3.2, 1.3, 0.2, 0.8], requires_grad=True, dtype=torch.float64)
+    torch.nn.functional.cross_entropy(z[None], torch.tensor([2])).backward()
+    np.testing.assert_allclose(grad, z.grad.numpy(), atol=1e-12)
+
+
+def test_the_notes_bits_nats_and_five_class_erratum(at):
+    at.run()
+    t = text(at)
+    assert "**−log2(0.1) = 3.322 bits**, or **−ln(0.1) = 2.303 nats**" in t
+    assert "= **2.307** bits" in t
+    table = at.dataframe[1].value
+    assert table["the notes print"].tolist() == [3.322, 0.9434, 1.685, 3.644, 1.889]
+    assert table["agrees"].tolist() == ["✓", "✓", "✗ slip", "✓", "✓"]
+    assert "−log2(0.3) = 1.737, not 1.685, so the mean is 2.307, not 2.2967" in at.warning[0].value
+
+
+def test_second_notes_example_is_about_07_02_01(at):
+    at.run()
+    at.selectbox(key="sm_example").set_value("Notes: logits 2.0, 1.0, 0.1").run()
+    t = text(at)
+    assert "= 0.659" in t and "= 0.242" in t and "= 0.099" in t
+
+
+def test_own_logits_and_a_typing_mistake(at):
+    at.run()
+    at.text_input(key="sm_logits").input("1, 2, x").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "'x' is not a number" in at.error[0].value
+    at.text_input(key="sm_logits").input("0, 0").run()
+    assert not at.error and "= 0.500" in text(at)
+
+
+def test_the_model_on_the_current_drawing(at):
+    img = np.zeros((28, 28), np.float32)
+    img[4:24, 13:16] = 1.0
+    at.session_state["current_input"] = img
+    at.run()
+    at.selectbox(key="sm_example").set_value("The active model on the current input").run()
+    assert not at.exception
+    b = pretrained.load_default_bundle()
+    with torch.no_grad():
+        logits = b.model(torch.as_tensor(img)[None, None])[0].numpy()
+    shown = [float(v) for v in at.text_input(key="sm_logits").value.split(",")]
+    np.testing.assert_allclose(shown, logits, atol=1e-3)
+    assert text(at).count("e^") >= 10 * 11  # ten classes written out
+
+
+def test_one_hot_checker(at):
+    at.run()
+    assert at.success[0].value.startswith("Valid: exactly one 1, at position 4")
+    at.radio(key="sm_onehot_pick").set_value("[0,1,0,1,0]").run()
+    assert "2 ones" in at.error[0].value
+    at.radio(key="sm_onehot_pick").set_value("[1,1,1,1,1]").run()
+    assert "5 ones" in at.error[0].value
