@@ -58,8 +58,8 @@ def ink_map(image: np.ndarray) -> np.ndarray:
 
     ``image``: H×W greyscale (uint8 0–255, or float 0–1), H×W×3 RGB or H×W×4 RGBA uint8.
     Polarity is decided by the background, taken as the median of the image's border: a light
-    border (paper, a white canvas) means dark ink, which is inverted. RGBA with transparent
-    pixels is read by its alpha: what is painted is ink, whatever its colour.
+    border (paper, a white canvas) means dark ink, which is inverted. A mostly transparent RGBA
+    picture is read by its alpha: what is painted is ink, whatever its colour.
     """
     return _ink_map(image)[0]
 
@@ -80,10 +80,15 @@ def _ink_map(image: np.ndarray) -> tuple[np.ndarray, str]:
     if not integer:
         a = np.nan_to_num(a, nan=0.0)
     if a.ndim == 3:
-        if a.shape[2] == 4 and a[:, :, 3].min() < 0.98:
-            # Transparent background: the painted pixels are the ink.
-            return np.clip(a[:, :, 3], 0.0, 1.0), PAINTED
+        alpha = np.clip(a[:, :, 3], 0.0, 1.0) if a.shape[2] == 4 else None
+        if alpha is not None and (alpha < 0.5).mean() > 0.5:
+            # Mostly transparent: a drawing on a clear background; what is painted is the ink.
+            return alpha, PAINTED
         a = a[:, :, :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 luma
+        if alpha is not None and alpha.min() < 0.98:
+            # A few see-through pixels (rounded corners, a soft edge) take the background's colour.
+            bg = float(np.median(a[alpha >= 0.5]))
+            a = a * alpha + bg * (1.0 - alpha)
     a = np.clip(a, 0.0, 1.0)
     if np.median(_border(a)) > 0.5:
         return 1.0 - a, DARK_ON_LIGHT
@@ -336,6 +341,7 @@ def load_image_file(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
                                      "Upload a still picture of one digit.")
             img.load()
             img = ImageOps.exif_transpose(img)
+            return _to_rgba(img)
     except ImageFileError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -347,7 +353,6 @@ def load_image_file(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error) as exc:
         raise ImageFileError("The picture is damaged or truncated and cannot be decoded "
                              f"({type(exc).__name__}). Upload another copy.") from exc
-    return _to_rgba(img)
 
 
 def _to_rgba(img) -> np.ndarray:

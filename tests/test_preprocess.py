@@ -73,6 +73,11 @@ def test_greyscale_float_and_transparent_inputs():
     assert np.allclose(P.canvas_to_mnist(grey / 255.0), ref, atol=1e-5)
     transparent = draw_digit(2, pen=16, ink=(0, 0, 0), background=None)   # black ink, no background
     assert _corr(P.canvas_to_mnist(transparent), ref) > 0.95
+    # a photo of paper with see-through rounded corners is still read by its ink, not its alpha
+    paper = draw_digit(2, pen=16, ink=(20, 20, 20), background=(245, 245, 240))
+    yy, xx = np.mgrid[:280, :280]
+    paper[..., 3] = np.where(np.minimum(np.minimum(yy, 279 - yy), np.minimum(xx, 279 - xx)) < 6, 0, 255)
+    assert _corr(P.canvas_to_mnist(paper), ref) > 0.95
 
 
 @pytest.mark.parametrize("pen", [2, 6, 20, 45, 80])
