@@ -451,7 +451,7 @@ class TrainingRun:
             with self._lock:
                 self._setup_s = time.perf_counter() - self._resumed_at
             self._train(engine)
-            end = ("finished", "", self._message or "Finished.")
+            end = ("finished", self._stop_reason, self._message or "Finished.")
         except _Stop:
             end = ("stopped", "user", f"Stopped by you after {self._step} step(s).")
         except _Diverged as exc:
@@ -642,6 +642,7 @@ class RunRegistry:
         with self._lock:
             self._active.discard(run.id)
             self._fill()
+            self._prune()
 
     def _dequeue(self, run: TrainingRun) -> None:
         with self._lock:

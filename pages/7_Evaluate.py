@@ -1,0 +1,179 @@
+"""Evaluate: judge the active model like the documents did (confusion matrix, per-class report, top-k)."""
+import streamlit as st
+
+st.set_page_config(layout="wide", page_title="Evaluate · CNN Explorer", page_icon="📊")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from cnn_core import data, evaluation  # noqa: E402
+from cnn_core import train as train_cli  # noqa: E402
+from cnn_core.folders import FolderDatasetError, load_zip  # noqa: E402
+from cnn_core.training import registry  # noqa: E402
+from ui import state  # noqa: E402
+from ui import training_views as tv  # noqa: E402
+
+bundle = state.sidebar_active_model()
+
+
+@st.cache_resource(show_spinner="Loading the data set…", max_entries=3)
+def named_dataset(key: str):
+    return train_cli.load_dataset(key)
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_parts():
+    return data.split(data.load_bundled(), (0.85, 0.075, 0.075), seed=42)
+
+
+def data_options(bundle) -> dict:
+    """label → zero-argument loader of an ImageDataset the model can be judged on."""
+    opts = {}
+    meta = bundle.meta
+    info = meta.get("data") or {}
+    run = registry().get(meta.get("run_id"))
+    stash = st.session_state.get(tv.EVAL_DATA_KEY) or {}
+    test = run.test_ds if run is not None else (stash.get("test") if stash.get("run_id") == meta.get("run_id") else None)
+    val = run.val_ds if run is not None else (stash.get("val") if stash.get("run_id") == meta.get("run_id") else None)
+    if meta.get("run_id") and test is not None and len(test):
+        opts[f"its test split ({len(test):,} images, never used in training)"] = lambda: test
+    if meta.get("run_id") and val is not None and len(val):
+        opts[f"its validation split ({len(val):,} images)"] = lambda: val
+    shape = tuple(bundle.spec["input_shape"])
+    k = int(bundle.spec["num_classes"])
+    key = info.get("key")
+    if key in ("mnist", "fashion-mnist"):
+        opts[f"{train_cli.DATASET_LABELS[key].split(' (')[0]} official test set (10,000)"] = lambda: named_dataset(key)[1]
+    if shape == (1, 28, 28) and k == 10 and key in (None, "bundled"):
+        parts = bundled_parts()
+        if not meta.get("run_id"):
+            held = data.ImageDataset("bundled held-out digits", np.concatenate([parts.val.images, parts.test.images]),
+                                     np.concatenate([parts.val.labels, parts.test.labels]), parts.test.class_names)
+            opts[f"bundled held-out digits ({len(held):,}: the validation + test parts of the split)"] = lambda: held
+        opts[f"bundled test split ({len(parts.test):,} digits)"] = lambda: parts.test
+    opts["a zip of class folders (upload)"] = None
+    return opts
+
+
+def upload_dataset(bundle):
+    up = st.file_uploader("Zip of class folders", type=["zip"], key="ev_zip",
+                          help="The same class folders as the model's classes, e.g. 0/ … 9/.")
+    if up is None:
+        return None
+    shape = tuple(bundle.spec["input_shape"])
+    try:
+        ds = load_zip(up.getvalue(), image_size=shape[1], colour="rgb" if shape[0] == 3 else "grey",
+                      invert=st.checkbox("invert (dark ink on light paper)", key="ev_invert"), name=up.name)
+    except FolderDatasetError as exc:
+        st.error(str(exc))
+        return None
+    if ds.class_names != bundle.class_names:
+        st.error(f"The archive's classes {ds.class_names} differ from the model's {bundle.class_names}; "
+                 "name the folders like the model's classes.")
+        return None
+    return ds
+
+
+st.title("Evaluate the active model")
+st.caption(f"{state.model_caption(bundle)}. Documents 000 and 002 judged their networks with a confusion matrix and "
+           "scikit-learn's classification report; here are the same numbers for the model every page uses.")
+
+opts = data_options(bundle)
+choice = st.selectbox("Evaluate on", list(opts), key="ev_data")
+if opts[choice] is None:
+    ds = upload_dataset(bundle)
+else:
+    try:
+        ds = opts[choice]()
+    except data.DataError as exc:
+        st.error(str(exc))
+        ds = None
+if ds is None:
+    st.stop()
+if tuple(ds.input_shape) != tuple(bundle.spec["input_shape"]) or ds.num_classes != int(bundle.spec["num_classes"]):
+    st.error(f"This data set has {ds.input_shape} images in {ds.num_classes} classes; the model expects "
+             f"{tuple(bundle.spec['input_shape'])} in {bundle.spec['num_classes']}. Choose another data set.")
+    st.stop()
+
+cache_key = (id(bundle.model), choice, len(ds), int(ds.labels.sum()))
+cached = st.session_state.get("_ev_cache")
+if not cached or cached[0] != cache_key:
+    with st.spinner(f"Classifying {len(ds):,} images…"):
+        cached = (cache_key, evaluation.evaluate(bundle.model, ds), ds)
+    st.session_state["_ev_cache"] = cached
+ev, ds = cached[1], cached[2]
+names = [str(c) for c in ev.class_names]
+K = len(names)
+preds = ev.preds
+
+c = st.columns(4)
+c[0].metric("accuracy", tv.fmt_pct(ev.accuracy), help=f"{int((preds == ev.labels).sum()):,} of {len(ds):,} correct")
+kmax = min(5, K)
+top_k = c[1].slider("k", 1, kmax, min(3, kmax), key="ev_k")
+c[2].metric(f"top-{top_k} accuracy", tv.fmt_pct(ev.top_k(top_k)),
+            help="The true class is among the k most probable classes.")
+c[3].metric("mistakes", f"{int((preds != ev.labels).sum()):,}")
+
+left, right = st.columns([6, 5], gap="large")
+with left:
+    st.subheader("Confusion matrix")
+    mode = st.radio("show", ["counts", "row-normalised"], horizontal=True, key="ev_norm",
+                    help="Row-normalised: each row divided by the number of images of that class; the diagonal is "
+                         "then each class's recall.")
+    cm = ev.confusion
+    event = st.plotly_chart(tv.confusion_figure(cm, names, mode == "row-normalised"), key="ev_cm",
+                            on_select="rerun", selection_mode="points", width="stretch")
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
+        (getattr(getattr(event, "selection", None), "points", None) or [])
+    if points:
+        p = points[0]
+        cd = p.get("customdata")
+        if cd is not None and len(cd) >= 2 and p.get("curve_number", 1) == 1:
+            sel = (int(cd[0]), int(cd[1]))
+        else:
+            sel = (names.index(str(p.get("y"))), names.index(str(p.get("x"))))
+        if st.session_state.get("_ev_last_click") != sel:
+            st.session_state["_ev_last_click"] = sel
+            st.session_state["ev_true"], st.session_state["ev_pred"] = names[sel[0]], names[sel[1]]
+    off = cm.copy()
+    np.fill_diagonal(off, -1)
+    worst = np.unravel_index(int(off.argmax()), off.shape)
+    st.session_state.setdefault("ev_true", names[worst[0]])
+    st.session_state.setdefault("ev_pred", names[worst[1]])
+    if st.session_state["ev_true"] not in names or st.session_state["ev_pred"] not in names:
+        st.session_state["ev_true"], st.session_state["ev_pred"] = names[worst[0]], names[worst[1]]
+with right:
+    st.subheader("Images in a cell")
+    st.caption("Click a cell of the matrix, or pick it here.")
+    c1, c2 = st.columns(2)
+    t = names.index(c1.selectbox("true class", names, key="ev_true"))
+    pcls = names.index(c2.selectbox("predicted class", names, key="ev_pred"))
+    idx = ev.cell(t, pcls)
+    kind = "correctly classified" if t == pcls else "misclassified"
+    st.markdown(f"**{len(idx):,} image(s)** of class **{names[t]}** predicted as **{names[pcls]}** ({kind}).")
+    shown = idx[np.argsort(-ev.probs[idx, pcls], kind="stable")][:24]
+    if len(shown):
+        tv.image_grid(ds.images[shown], [f"{ev.probs[i, pcls]:.0%}" for i in shown], per_row=6)
+
+st.subheader("Per-class report")
+report = ev.report()
+rows = {n: report[n] for n in names}
+rows["macro avg"] = report["macro avg"]
+rows["weighted avg"] = report["weighted avg"]
+df = pd.DataFrame(rows).T[["precision", "recall", "f1-score", "support"]]
+df["support"] = df["support"].astype(int)
+st.dataframe(df.style.format({"precision": "{:.3f}", "recall": "{:.3f}", "f1-score": "{:.3f}", "support": "{:,}"}),
+             width="stretch", height=min(40 + 35 * len(df), 520))
+st.caption(f"scikit-learn's classification_report: precision = correct among those predicted as the class, recall = "
+           f"correct among the class's images, F1 = their harmonic mean. Accuracy {report['accuracy']:.3f}. Macro "
+           "average: plain mean over classes; weighted: weighted by support.")
+
+st.subheader("Most confident mistakes")
+mistakes = ev.mistakes(16)
+if len(mistakes):
+    tv.image_grid(ds.images[mistakes],
+                  [f"{names[ev.labels[i]]} → {names[preds[i]]} ({ev.probs[i, preds[i]]:.0%})" for i in mistakes],
+                  per_row=8)
+    st.caption("Caption: true class → predicted class (the model's probability for its wrong answer).")
+else:
+    st.success("No mistakes on this data set.")

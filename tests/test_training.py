@@ -1,0 +1,273 @@
+"""The background training run: lifecycle, failure, divergence, queueing, reproducibility."""
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from cnn_core import data, specs
+from cnn_core import training as T
+from cnn_core.augment import Augmentation
+
+TINY = specs.build_spec(blocks=1, kernels=4, dense_width=0, name="tiny")   # conv4 → relu → pool → dense: 7,890 params
+TINY_DROP = specs.build_spec(blocks=1, kernels=4, dropout_p=0.3, dense_width=16, name="tiny-dropout")
+
+
+@pytest.fixture(scope="module")
+def parts():
+    ds = data.load_bundled()
+    p = data.split(ds, (0.85, 0.075, 0.075), seed=42)
+    return data.Split(p.train.subset(np.arange(300)), p.val.subset(np.arange(60)), p.test.subset(np.arange(60)))
+
+
+def _run(parts, **kw) -> T.TrainingRun:
+    cfg = T.TrainConfig(**{"spec": TINY, "optimizer": "sgd", "lr": 0.05, "batch_size": 50, "epochs": 1, **kw})
+    return T.TrainingRun(cfg, parts.train, parts.val, parts.test)
+
+
+def _long(parts, **kw) -> T.TrainingRun:
+    """A run that would take minutes: plenty of time to pause and stop it."""
+    return _run(parts, batch_size=10, epochs=500, **kw)
+
+
+def _wait(pred, timeout=20.0):
+    t0 = time.monotonic()
+    while not pred():
+        if time.monotonic() - t0 > timeout:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.01)
+
+
+def _run_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("cnn-run-") and t.is_alive()]
+
+
+def test_a_run_trains_in_the_background_and_reports_every_step_and_epoch(parts):
+    run = _run(parts, epochs=2).start()
+    assert run.join(60)
+    snap = run.snapshot()
+    assert snap.state == "finished" and snap.message == "Finished."
+    assert snap.step == snap.total_steps == 2 * 6 and len(snap.step_loss) == 12
+    assert [r["epoch"] for r in snap.epochs_log] == [1, 2]
+    last = snap.epochs_log[-1]
+    assert 0 <= last["val_acc"] <= 1 and last["val_loss"] > 0 and 0 <= last["train_acc"] <= 1
+    # It learned: the last steps' loss is well below ln(10), the loss of a uniform guess.
+    assert np.mean(snap.step_loss[-3:]) < np.mean(snap.step_loss[:2]) and snap.step_loss[0] == pytest.approx(math.log(10), abs=0.3)
+    assert snap.test_acc is not None and snap.eta_s is None and snap.images_per_s > 0
+    bundle = run.bundle()
+    assert bundle.meta["engine"] == "torch" and bundle.meta["run_id"] == run.id
+    assert bundle.meta["accuracy"] == snap.test_acc and not bundle.model.training
+    x = torch.from_numpy(parts.test.floats())
+    acc = float((bundle.model(x).argmax(1).numpy() == parts.test.labels).mean())
+    assert acc == pytest.approx(snap.test_acc)
+
+
+def test_same_seed_same_numbers_even_when_two_runs_train_side_by_side(parts):
+    a, b = _run(parts, spec=TINY_DROP, epochs=2), _run(parts, spec=TINY_DROP, epochs=2)
+    a.start(), b.start()
+    assert a.join(60) and b.join(60)
+    c = _run(parts, spec=TINY_DROP, epochs=2, seed=1).start()
+    assert c.join(60)
+    sa, sb, sc = a.snapshot(), b.snapshot(), c.snapshot()
+    assert sa.step_loss == sb.step_loss          # weights, shuffling and dropout masks all seeded per run
+    assert sa.step_loss != sc.step_loss
+
+
+def test_pause_holds_the_step_count_and_resume_continues(parts):
+    run = _long(parts).start()
+    try:
+        _wait(lambda: run.snapshot().step >= 2)
+        run.pause()
+        _wait(lambda: run.snapshot().state == "paused", 2)
+        time.sleep(0.15)                          # let an in-flight step land
+        held = run.snapshot().step
+        time.sleep(0.4)
+        assert run.snapshot().step == held and run.snapshot().eta_s is not None
+        run.resume()
+        _wait(lambda: run.snapshot().step > held + 2, 10)
+        assert run.snapshot().state == "running"
+    finally:
+        run.stop(wait=2)
+
+
+def test_stop_ends_the_thread_within_one_second(parts):
+    run = _long(parts).start()
+    _wait(lambda: run.snapshot().step >= 3)
+    t0 = time.perf_counter()
+    run.stop()
+    assert run.join(1.0), "the training thread was still alive 1 s after stop()"
+    assert time.perf_counter() - t0 < 1.0
+    snap = run.snapshot()
+    assert snap.state == "stopped" and snap.stop_reason == "user"
+    assert run.bundle() is not None               # what it learned so far can still be kept
+
+
+def test_stop_while_paused_ends_the_thread(parts):
+    run = _long(parts).start()
+    _wait(lambda: run.snapshot().step >= 1)
+    run.pause()
+    _wait(lambda: run.snapshot().state == "paused", 2)
+    run.stop()
+    assert run.join(1.0)
+    assert run.snapshot().state == "stopped"
+
+
+def test_an_exception_in_the_thread_becomes_a_failed_state_with_the_message(parts, monkeypatch):
+    calls = {"n": 0}
+    original = T.TorchEngine.train_step
+
+    def flaky(self, x, y):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("out of cheese")
+        return original(self, x, y)
+
+    monkeypatch.setattr(T.TorchEngine, "train_step", flaky)
+    run = _run(parts).start()
+    assert run.join(30)
+    snap = run.snapshot()
+    assert snap.state == "failed" and "RuntimeError: out of cheese" in snap.message
+    assert snap.step == 2 and len(snap.step_loss) == 2 and "out of cheese" in run.traceback
+    assert not run.alive
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_learning_rate_1e6_stops_with_a_plain_explanation_and_no_nan_in_the_charts(parts, optimizer):
+    run = _run(parts, lr=1e6, optimizer=optimizer, epochs=3).start()
+    assert run.join(30)
+    snap = run.snapshot()
+    assert snap.state == "stopped" and snap.stop_reason == "diverged"
+    assert "diverged" in snap.message and "learning rate of 1e+06 is too high" in snap.message
+    assert all(math.isfinite(v) for v in snap.step_loss)
+    assert snap.step < snap.total_steps and run.bundle() is None
+
+
+def test_a_nan_loss_is_never_recorded(parts, monkeypatch):
+    original = T.TorchEngine.train_step
+    state = {"n": 0}
+
+    def nan_at_third(self, x, y):
+        state["n"] += 1
+        loss, correct = original(self, x, y)
+        return (float("nan"), correct) if state["n"] == 3 else (loss, correct)
+
+    monkeypatch.setattr(T.TorchEngine, "train_step", nan_at_third)
+    run = _run(parts).start()
+    assert run.join(30)
+    snap = run.snapshot()
+    assert snap.stop_reason == "diverged" and "the loss became NaN" in snap.message and "step 3" in snap.message
+    assert len(snap.step_loss) == 2 and all(math.isfinite(v) for v in snap.step_loss)
+
+
+def test_early_stopping_keeps_the_best_epoch(parts, monkeypatch):
+    losses = iter([1.0, 0.8, 0.9, 0.95, 1.2, 1.3])
+    original = T.TrainingRun._evaluate
+
+    def fake_eval(self, engine, ds):
+        loss, acc = original(self, engine, ds)
+        return (next(losses), acc) if ds is self.val_ds else (loss, acc)
+
+    monkeypatch.setattr(T.TrainingRun, "_evaluate", fake_eval)
+    run = _run(parts, epochs=6, early_stopping=2).start()
+    assert run.join(60)
+    snap = run.snapshot()
+    assert snap.state == "finished" and snap.stop_reason == "early_stopping"
+    assert snap.epoch == 4 and snap.best_epoch == 2 and "kept the weights of epoch 2" in snap.message
+
+
+def test_augmented_training_runs_and_differs_from_plain(parts):
+    plain = _run(parts).start()
+    aug = _run(parts, augment=Augmentation(ops=("rotate", "translate", "noise", "flip"), p=1.0)).start()
+    assert plain.join(30) and aug.join(30)
+    assert aug.snapshot().state == "finished"
+    assert aug.snapshot().step_loss != plain.snapshot().step_loss   # same seed and weights, other inputs
+
+
+def test_numpy_engine_trains_the_same_numbers_and_exports_a_torch_model(parts):
+    t = _run(parts, epochs=1).start()
+    n = _run(parts, epochs=1, engine="numpy").start()
+    assert t.join(60) and n.join(60)
+    st, sn = t.snapshot(), n.snapshot()
+    assert sn.state == "finished"
+    np.testing.assert_allclose(sn.step_loss, st.step_loss, rtol=1e-4)
+    bundle = n.bundle()
+    assert bundle.meta["engine"] == "numpy" and isinstance(bundle.model, torch.nn.Module)
+    assert bundle.meta["accuracy"] == pytest.approx(st.test_acc)
+
+
+def test_config_errors_are_explained_before_start(parts):
+    with pytest.raises(T.ConfigError, match="learning rate must be a positive"):
+        _run(parts, lr=-1)
+    with pytest.raises(T.ConfigError, match="Engine must be one of"):
+        _run(parts, engine="jax")
+    wide = specs.preset("seed-000", input_shape=(3, 28, 28))
+    with pytest.raises(T.ConfigError, match=r"expects \(3, 28, 28\) images but the data set has \(1, 28, 28\)"):
+        _run(parts, spec=wide)
+    bad = specs.build_spec(blocks=4, kernel_size=5, padding="valid")
+    with pytest.raises(T.ConfigError, match="larger than its"):
+        _run(parts, spec=bad)
+
+
+def test_registry_queues_beyond_the_cap_with_visible_positions(parts):
+    reg = T.RunRegistry(max_concurrent=1)
+    a, b, c = (reg.submit(_long(parts)) for _ in range(3))
+    try:
+        assert a.snapshot().state in ("running", "paused")
+        assert (b.snapshot().state, b.snapshot().queue_position) == ("queued", 1)
+        assert (c.snapshot().state, c.snapshot().queue_position) == ("queued", 2)
+        assert reg.get(b.id) is b and reg.get("nope") is None
+        a.stop()
+        assert a.join(1.0)
+        _wait(lambda: b.snapshot().state == "running", 5)
+        assert c.snapshot().queue_position == 1
+        c.stop()                                   # a queued run leaves the queue at once
+        assert c.snapshot().state == "stopped" and reg.queue_position(c.id) == 0
+        reg.set_max_concurrent(2)
+        assert reg.active_count() == 1
+    finally:
+        reg.stop_all()
+    assert not any(r.alive for r in (a, b, c))
+
+
+def test_default_registry_cap_is_two_and_configurable(monkeypatch):
+    assert T.registry().max_concurrent >= 1
+    monkeypatch.setenv("CNN_EXPLORER_MAX_RUNS", "5")
+    assert T._default_cap() == 5
+    monkeypatch.setenv("CNN_EXPLORER_MAX_RUNS", "")
+    assert T._default_cap() == 2
+
+
+def test_100_start_stop_cycles_leave_no_live_threads(parts):
+    reg = T.RunRegistry(max_concurrent=2)
+    before = len(_run_threads())
+    for i in range(100):
+        run = reg.submit(_long(parts))
+        if i % 3 == 0:
+            run.pause()
+        run.stop()
+        assert run.join(2.0)
+    _wait(lambda: len(_run_threads()) == before, 3)
+    assert reg.active_count() == 0
+    assert len(reg.runs()) <= reg.keep
+
+
+def test_snapshots_read_while_training_are_consistent(parts):
+    run = _run(parts, epochs=3).start()
+    seen = []
+    while run.alive:
+        s = run.snapshot()
+        assert len(s.step_loss) == s.step and len(s.epochs_log) == s.epoch
+        seen.append(s.step)
+    assert seen == sorted(seen)
+    assert run.snapshot().state == "finished"
+
+
+def test_smoothing_is_an_unbiased_moving_average():
+    out = T.smooth([2.0, 2.0, 2.0], 0.9)
+    np.testing.assert_allclose(out, [2.0, 2.0, 2.0])
+    out = T.smooth([0.0, 10.0], 0.5)
+    assert out[1] == pytest.approx((0.5 * 0.0 * 0.5 + 0.5 * 10.0) / (1 - 0.25))
