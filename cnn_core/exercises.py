@@ -156,7 +156,8 @@ def find_x_y(seed: int) -> Exercise:
            "cells wide."]
     for nm, (r, c) in zip("XY", cells):
         cell = L.conv_cell(s, r, c)
-        sol.append(f"- **{nm}** (row {r + 1}, column {c + 1}): the window starts at padded-input row "
+        where_in = "padded-input" if padding else "input"
+        sol.append(f"- **{nm}** (row {r + 1}, column {c + 1}): the window starts at {where_in} row "
                    f"{cell.origin[0] + 1}, column {cell.origin[1] + 1}: {cell.written_sum(include_bias=bias != 0)}")
     return Exercise("find_xy", seed, KINDS["find_xy"],
                     f"The 5×5 image was convolved with the 3×3 kernel ({pad_txt}, stride {stride}{bias_txt}). "
