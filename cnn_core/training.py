@@ -43,6 +43,7 @@ OPTIMIZERS = ("sgd", "momentum", "adam")
 SAFE_LR = {"sgd": 0.01, "momentum": 0.01, "adam": 0.001}
 EXPLODE_FACTOR = 10.0      # mean loss of the last EXPLODE_WINDOW steps above factor × reference: diverged
 EXPLODE_WINDOW = 5
+BLOWUP_FACTOR = 100.0      # one step above factor × reference: diverged at once (short runs have no window)
 EVAL_CHUNK = 500
 
 # torch initialises weights from its process-wide generator: seed and build under one lock so
@@ -510,6 +511,9 @@ class TrainingRun:
                     self._images += len(idx)
                     self._step_loss.append(loss)
             val_loss, val_acc = self._evaluate(engine, self.val_ds)
+            if val_loss is None and self.val_ds is not None and len(self.val_ds):
+                raise _Diverged(f"Training diverged in epoch {epoch}: the validation loss became NaN or infinite, "
+                                "so the weights hold overflowed values. " + self._advice())
             row = {"epoch": epoch, "train_loss": loss_sum / seen,
                    "train_acc": correct / counted if counted else None,
                    "val_loss": val_loss, "val_acc": val_acc, "seconds": time.perf_counter() - t_epoch}
@@ -549,21 +553,27 @@ class TrainingRun:
         loss = loss_sum / len(ds)
         return (loss if math.isfinite(loss) else None), correct / len(ds)
 
-    def _check_divergence(self, loss: float, ref: float | None, recent: deque, epoch: int) -> float:
+    def _advice(self) -> str:
         cfg = self.config
-        advice = (f"A learning rate of {cfg.lr:g} is too high for {cfg.optimizer.upper() if cfg.optimizer != 'adam' else 'Adam'}: "
-                  f"each update overshoots, so the weights grow instead of settling. Try a rate 10–100× smaller "
-                  f"({SAFE_LR[cfg.optimizer]:g} is a safe start).")
+        name = "Adam" if cfg.optimizer == "adam" else ("SGD with momentum" if cfg.optimizer == "momentum" else "SGD")
+        return (f"A learning rate of {cfg.lr:g} is too high for {name}: each update overshoots, so the weights grow "
+                f"instead of settling. Try a rate 10–100× smaller ({SAFE_LR[cfg.optimizer]:g} is a safe start).")
+
+    def _check_divergence(self, loss: float, ref: float | None, recent: deque, epoch: int) -> float:
+        """Raise _Diverged (before the loss is recorded) on a NaN / infinite or exploding loss."""
         where = f"at step {self._step + 1} (epoch {epoch})"
         if not math.isfinite(loss):
             raise _Diverged(f"Training diverged {where}: the loss became {'NaN' if math.isnan(loss) else 'infinite'}. "
-                            + advice)
-        if ref is None:
-            ref = max(loss, math.log(max(2, int(cfg.spec["num_classes"]))))
+                            + self._advice())
+        if ref is None:   # the first step's loss, at least that of a uniform guess, ln K
+            ref = max(loss, math.log(max(2, int(self.config.spec["num_classes"]))))
         recent.append(loss)
+        if loss > BLOWUP_FACTOR * ref:
+            raise _Diverged(f"Training diverged {where}: the loss jumped to {loss:.3g}, more than {BLOWUP_FACTOR:g}× "
+                            f"its starting value {ref:.2f}. " + self._advice())
         if len(recent) == recent.maxlen and sum(recent) / len(recent) > EXPLODE_FACTOR * ref:
             raise _Diverged(f"Training diverged {where}: the loss rose to {loss:.3g}, more than {EXPLODE_FACTOR:g}× "
-                            f"its starting value {ref:.2f}. " + advice)
+                            f"its starting value {ref:.2f} on average over {recent.maxlen} steps. " + self._advice())
         return ref
 
 
