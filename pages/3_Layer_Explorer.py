@@ -14,7 +14,7 @@ st.set_page_config(layout="wide", page_title="Layer Explorer · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "lx_"
-WHATIF = K + "whatif"  # {'layer', 'out', 'in', 'kernel', 'zero', 'label'} or None
+WHATIF = K + "whatif"  # list of edits {'layer', 'out', 'in', 'kernel', 'zero', 'label'}, applied in order
 SRC_DRAWING, SRC_DIGIT = "Your drawing", "A digit from the data set"
 
 
@@ -24,7 +24,14 @@ def _digits() -> data.ImageDataset:
 
 
 def _reset_whatif() -> None:
-    st.session_state[WHATIF] = None
+    st.session_state[WHATIF] = []
+
+
+def _add_edit(edit: dict) -> None:
+    """Keep one edit per kernel (the latest); a zeroed kernel replaces every edit of its slices."""
+    same = (lambda e: e["layer"] == edit["layer"] and e["out"] == edit["out"]
+            and (edit["zero"] or e["in"] == edit["in"]))
+    st.session_state[WHATIF] = [e for e in st.session_state.get(WHATIF) or [] if not same(e)] + [edit]
 
 
 st.title("Layer Explorer")
@@ -60,17 +67,19 @@ with c_img:
     st.caption(described + (f" — {note}" if note else ""))
 
 # --- what-if model (a copy) ----------------------------------------------------------------------
-wi = st.session_state.get(WHATIF)
+if st.session_state.get(K + "whatif_of") != id(bundle.model):  # edits belong to one model
+    st.session_state[K + "whatif_of"] = id(bundle.model)
+    _reset_whatif()
+wi = st.session_state.get(WHATIF) or []
 model = bundle.model
-if wi:
-    try:
-        model = intro.what_if(bundle.model, wi["layer"], wi["out"], wi.get("kernel"), zero=wi.get("zero", False),
-                              in_channel=wi.get("in"), spec=spec)
-    except intro.IntrospectionError as exc:
-        st.error(str(exc))
-        _reset_whatif()
-        model = bundle.model
-        wi = None
+try:
+    for e in wi:  # each edit makes a copy; the shared model is never touched
+        model = intro.what_if(model, e["layer"], e["out"], e.get("kernel"), zero=e.get("zero", False),
+                              in_channel=e.get("in"), spec=spec)
+except intro.IntrospectionError as exc:  # e.g. edits kept from another model
+    st.error(f"{exc} The what-if edits were cleared.")
+    _reset_whatif()
+    model, wi = bundle.model, []
 
 result = intro.introspect(model, image, spec, bundle.class_names)
 base = intro.introspect(bundle.model, image, spec, bundle.class_names) if wi else result
@@ -83,7 +92,8 @@ with c_pred:
     st.metric("Prediction" + (" (what-if)" if wi else ""), f"{names[pred]} ({result.probabilities[pred] * 100:.1f} %)",
               delta=delta, delta_color="off")
     if wi:
-        st.warning(f"What-if active: {wi['label']}. Prediction without it: {names[base.predicted]} "
+        st.warning(f"What-if active: {'; '.join(e['label'] for e in wi)}. "
+                   f"Prediction without it: {names[base.predicted]} "
                    f"({base.probabilities[base.predicted] * 100:.1f} %). The shared model is unchanged.")
         st.button("Reset to the trained model", key=K + "reset_top", on_click=_reset_whatif)
     st.plotly_chart(plots.prob_bars(result.probabilities, names, height=220), key=K + "fig_probs_top")
@@ -108,9 +118,9 @@ with st.expander("What if… you edit or zero a kernel? (on a copy of the model)
                        + f" (bias {fmt(ck.bias[oc], 4)}). Edit the numbers, then apply.")
             edited = st.data_editor(pd.DataFrame(np.round(kern.astype(float), 4),
                                                  columns=[str(j + 1) for j in range(kern.shape[1])]),
-                                    key=f"{K}wi_edit_{li}_{oc}_{ic}_{bool(wi)}", hide_index=True)
+                                    key=f"{K}wi_edit_{li}_{oc}_{ic}_{len(wi)}", hide_index=True)
         lim = lp.signed_limits(kern)
-        e2.plotly_chart(lp.grid(kern, title="Current kernel", colorscale="RdBu", zmid=0, zmin=lim[0], zmax=lim[1],
+        e2.plotly_chart(lp.grid(kern, title="Kernel in the what-if copy" if wi else "Kernel as trained", colorscale="RdBu", zmid=0, zmin=lim[0], zmax=lim[1],
                                 digits=2, height=230, colorbar=True), key=K + "fig_wi_kernel")
         b1, b2, b3 = st.columns(3)
         if b1.button("Apply the edited kernel", key=K + "wi_apply"):
@@ -118,14 +128,15 @@ with st.expander("What if… you edit or zero a kernel? (on a copy of the model)
             if not np.isfinite(vals).all():
                 st.error("Every kernel cell needs a number; fill in the empty cells and apply again.")
             else:
-                st.session_state[WHATIF] = {"layer": li, "out": oc, "in": ic, "kernel": vals, "zero": False,
-                                            "label": f"kernel {oc + 1} of layer {li + 1} edited"}
+                _add_edit({"layer": li, "out": oc, "in": ic, "kernel": vals, "zero": False,
+                           "label": f"kernel {oc + 1} of layer {li + 1} edited"
+                                    + (f" (input channel {ic + 1})" if n_in > 1 else "")})
                 st.rerun()
         if b2.button("Zero this kernel", key=K + "wi_zero"):
-            st.session_state[WHATIF] = {"layer": li, "out": oc, "in": None, "kernel": None, "zero": True,
-                                        "label": f"kernel {oc + 1} of layer {li + 1} zeroed (weights and bias)"}
+            _add_edit({"layer": li, "out": oc, "in": None, "kernel": None, "zero": True,
+                       "label": f"kernel {oc + 1} of layer {li + 1} zeroed (weights and bias)"})
             st.rerun()
-        b3.button("Reset", key=K + "wi_reset", on_click=_reset_whatif, disabled=not wi)
+        b3.button("Reset all edits", key=K + "wi_reset", on_click=_reset_whatif, disabled=not wi)
 
 # --- every layer -------------------------------------------------------------------------------
 st.subheader("Every layer, in order")

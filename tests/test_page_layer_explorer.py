@@ -67,8 +67,16 @@ def test_zero_a_kernel_then_reset_never_touches_the_shared_model(at):
     stats = [df for df in at.dataframe if "map" in df.value.columns][0].value
     row = stats[stats["map"] == 4].iloc[0]
     assert row["min"] == 0 and row["max"] == 0
+    # a second edit adds to the first
+    at.number_input(key="lx_wi_out").set_value(6).run()
+    at.button(key="lx_wi_zero").click().run()
+    assert "kernel 4 of layer 1 zeroed" in at.warning[0].value and "kernel 6 of layer 1 zeroed" in at.warning[0].value
+    stats = [df for df in at.dataframe if "map" in df.value.columns][0].value
+    assert stats[stats["map"].isin([4, 6])]["max"].tolist() == [0, 0]
     at.button(key="lx_wi_reset").click().run()
     assert at.metric[0].label == "Prediction" and not at.warning
+    stats = [df for df in at.dataframe if "map" in df.value.columns][0].value
+    assert stats[stats["map"] == 4]["max"].iloc[0] > 0
 
 
 def test_apply_the_kernel_unchanged_keeps_the_prediction(at):
