@@ -13,6 +13,7 @@ import numpy as np
 
 from .layer import Layer
 from .losses import LOSSES, softmax, softmax_cross_entropy
+from .threads import blas_threads
 
 
 class StateDictError(ValueError):
@@ -29,22 +30,25 @@ class Sequential:
     """``Sequential([Conv2D(1, 8, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(1352, 10)])``.
 
     Starts in training mode, like a torch module. Returns logits; ``predict`` adds the softmax.
+    ``blas_threads``: BLAS threads during the passes (1: see ``threads.py`` for why; None: BLAS's default).
     """
 
-    def __init__(self, layers: list[Layer], spec: dict | None = None):
+    def __init__(self, layers: list[Layer], spec: dict | None = None, blas_threads: int | None = 1):
         self.layers = list(layers)
         self.spec = spec
         self.training = True
+        self.blas_threads = blas_threads
 
     # ---- the passes -------------------------------------------------------------------------
     def forward(self, x: np.ndarray, return_activations: bool = False):
         """Logits (N, K); with ``return_activations`` also the list of every layer's output
         (activation i is the output of layer i; the last one is the logits)."""
         activations = []
-        for layer in self.layers:
-            x = layer.forward(x)
-            if return_activations:
-                activations.append(x)
+        with blas_threads(self.blas_threads):
+            for layer in self.layers:
+                x = layer.forward(x)
+                if return_activations:
+                    activations.append(x)
         return (x, activations) if return_activations else x
 
     __call__ = forward
@@ -55,8 +59,9 @@ class Sequential:
         and then layers below the first learnable one are skipped, as torch skips them."""
         first = 0 if input_grad else next((i for i, l in enumerate(self.layers) if l.params), len(self.layers))
         d = dlogits
-        for i in range(len(self.layers) - 1, first - 1, -1):
-            d = self.layers[i].backward(d, need_dx=input_grad or i > first)
+        with blas_threads(self.blas_threads):
+            for i in range(len(self.layers) - 1, first - 1, -1):
+                d = self.layers[i].backward(d, need_dx=input_grad or i > first)
         return d if input_grad else None
 
     def train_step(self, x: np.ndarray, y: np.ndarray, loss: Callable | str = softmax_cross_entropy,
@@ -64,10 +69,11 @@ class Sequential:
         """One step: forward, loss, backward, ``optimizer.step()``; returns the batch loss.
         ``loss`` is a function (logits, y) -> (loss, dlogits) or a name in LOSSES."""
         loss_fn = LOSSES[loss] if isinstance(loss, str) else loss
-        value, dlogits = loss_fn(self.forward(x), y)
-        self.backward(dlogits)
-        if optimizer is not None:
-            optimizer.step()
+        with blas_threads(self.blas_threads):
+            value, dlogits = loss_fn(self.forward(x), y)
+            self.backward(dlogits)
+            if optimizer is not None:
+                optimizer.step()
         return value
 
     def predict(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
