@@ -128,6 +128,10 @@ def architecture(ds) -> dict | None:
             return None
         if len(kernels) == 1:
             kernels = kernels * int(blocks)
+        if len(kernels) != int(blocks):
+            st.error(f"Kernels per block lists {len(kernels)} numbers for {int(blocks)} blocks: give one number for "
+                     "all blocks, or one per block.")
+            return None
         if any(v < 1 or v > 512 for v in kernels):
             st.error("Each block needs between 1 and 512 kernels.")
             return None

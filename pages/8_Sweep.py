@@ -32,7 +32,11 @@ def parse_values(axis: str, text: str) -> list:
         tok = tok.strip()
         if not tok:
             continue
-        v = float(tok)
+        try:
+            v = float(tok)
+        except ValueError:
+            raise ValueError(f"{tok!r} is not a number: write the values of {sw.AXES[axis]} separated by commas, "
+                             f"e.g. {AXIS_DEFAULTS[axis]}.") from None
         vals.append(int(v) if axis in INT_AXES else v)
     if not vals:
         raise ValueError(f"give at least one value for {sw.AXES[axis]}")

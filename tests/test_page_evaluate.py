@@ -1,0 +1,75 @@
+"""The Evaluate page in AppTest: the default model on the bundled held-out digits, and a trained run."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnn_core import data, evaluation, pretrained, specs
+from cnn_core.training import TrainConfig, TrainingRun, registry
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "7_Evaluate.py")
+
+
+@pytest.fixture
+def at(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    return AppTest.from_file(PAGE, default_timeout=60)
+
+
+def _held_out():
+    parts = data.split(data.load_bundled(), (0.85, 0.075, 0.075), seed=42)
+    return np.concatenate([parts.val.images, parts.test.images]), np.concatenate([parts.val.labels, parts.test.labels])
+
+
+def test_the_default_model_is_judged_on_the_digits_it_never_saw(at):
+    at.run()
+    assert not at.exception and not at.error
+    images, labels = _held_out()
+    ds = data.ImageDataset("held", images, labels, data.DIGIT_CLASSES)
+    ev = evaluation.evaluate(pretrained.load_default(), ds)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["accuracy"] == f"{ev.accuracy * 100:.2f} %"
+    assert metrics["mistakes"] == f"{int((ev.preds != labels).sum()):,}"
+    assert metrics["top-3 accuracy"] == f"{ev.top_k(3) * 100:.2f} %"
+    table = at.dataframe[0].value
+    assert list(table.index[-2:]) == ["macro avg", "weighted avg"] and len(table) == 12
+    assert int(table.loc["weighted avg", "support"]) == len(labels)
+    # The cell picker starts on the largest confusion and says how many images it holds.
+    cm = ev.confusion
+    off = cm.copy()
+    np.fill_diagonal(off, -1)
+    t, p = np.unravel_index(off.argmax(), off.shape)
+    assert (at.selectbox(key="ev_true").value, at.selectbox(key="ev_pred").value) == (str(t), str(p))
+    assert any(f"**{cm[t, p]:,} image(s)** of class **{t}** predicted as **{p}**" in m.value for m in at.markdown)
+
+
+def test_picking_a_cell_and_row_normalising_work(at):
+    at.run()
+    at.selectbox(key="ev_true").set_value("3")
+    at.selectbox(key="ev_pred").set_value("3").run()
+    assert any("of class **3** predicted as **3** (correctly classified)" in m.value for m in at.markdown)
+    assert len(at.image) >= 1
+    at.radio(key="ev_norm").set_value("row-normalised").run()
+    assert not at.exception
+    at.slider(key="ev_k").set_value(1).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["top-1 accuracy"] == metrics["accuracy"]
+
+
+def test_a_trained_run_is_judged_on_its_own_test_split(at):
+    ds = data.load_bundled()
+    parts = data.split(ds, (0.85, 0.075, 0.075), seed=42)
+    small = parts.train.subset(np.arange(400))
+    cfg = TrainConfig(spec=specs.preset("seed-000"), optimizer="sgd", lr=0.05, batch_size=50, epochs=1)
+    run = registry().submit(TrainingRun(cfg, small, parts.val, parts.test, dataset_info={"name": ds.name, "key": "bundled"}))
+    assert run.join(60)
+    at.session_state["active_model"] = run.bundle()
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="ev_data").value.startswith("its test split (380 images")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["accuracy"] == f"{run.snapshot().test_acc * 100:.2f} %"

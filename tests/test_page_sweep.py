@@ -1,0 +1,90 @@
+"""The Sweep page in AppTest: presets, a small custom grid trained in the background, stop."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnn_core.training import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "8_Sweep.py")
+
+
+@pytest.fixture
+def at(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    yield app
+    sid = app.session_state["sweep_id"] if "sweep_id" in app.session_state else None
+    sweep = registry().get_sweep(sid)
+    if sweep is not None:
+        sweep.stop(wait=3)
+
+
+def _wait_sweep(at, timeout=120):
+    sweep = registry().get_sweep(at.session_state["sweep_id"])
+    assert sweep.join(timeout), "the sweep did not finish"
+    at.run()
+    return sweep
+
+
+def test_document_000_grid_is_the_default(at):
+    assert not at.exception and not at.error
+    captions = [c.value for c in at.caption]
+    assert any("9 runs × 3 epoch(s)" in c for c in captions)
+    assert any("Network seed-000" in c and "SGD, lr 0.01, batch 100" in c for c in captions)
+    at.radio(key="sw_preset").set_value("doc-002").run()
+    assert any("3 runs × 3 epoch(s)" in c.value for c in at.caption) and not at.error
+
+
+def test_a_custom_grid_trains_run_after_run_and_highlights_the_best(at):
+    at.radio(key="sw_preset").set_value("custom").run()
+    at.selectbox(key="sw_ax1").set_value("lr").run()
+    at.text_input(key="sw_v1_lr").set_value("0.001, 0.1")
+    at.number_input(key="sw_batch").set_value(100)
+    at.selectbox(key="sw_opt").set_value("sgd")
+    at.number_input(key="sw_epochs").set_value(1).run()
+    assert any("2 runs × 1 epoch(s)" in c.value for c in at.caption)
+    at.button(key="sw_start").click().run()
+    sweep = _wait_sweep(at)
+    snap = sweep.snapshot()
+    assert snap.state == "finished" and [c["state"] for c in snap.cells] == ["finished", "finished"]
+    best = max(range(2), key=lambda i: snap.cells[i]["val_acc"])
+    assert snap.best == best
+    assert any("All 2 runs done." in s.value for s in at.success)
+    assert any(m.value.startswith(f"**Best: lr = {snap.cells[best]['params']['lr']:g}**") for m in at.markdown)
+    table = at.dataframe[0].value
+    assert list(table["best"]) == ["★" if i == best else "" for i in range(2)]
+    fig = at.get("plotly_chart")[0]
+    assert '"best"' in fig.proto.spec                          # the annotation on the best cell
+    at.button(key=f"sweep_use_{sweep.id}").click().run()
+    assert at.session_state["active_model"].meta["run_id"] == snap.cells[best]["run_id"]
+
+
+def test_a_grid_that_does_not_fit_the_network_is_explained(at):
+    at.radio(key="sw_preset").set_value("custom").run()
+    at.selectbox(key="sw_ax1").set_value("dropout").run()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "no dropout layer" in errors[0]
+    assert at.button(key="sw_start").disabled
+    at.selectbox(key="sw_ax1").set_value("kernels").run()
+    at.text_input(key="sw_v1_kernels").set_value("8, eight").run()
+    assert [e.value for e in at.error] == ["'eight' is not a number: write the values of kernels in the first conv "
+                                           "layer separated by commas, e.g. 8, 16, 24."]
+
+
+def test_stop_ends_the_sweep(at):
+    at.button(key="sw_start").click().run()
+    sweep = registry().get_sweep(at.session_state["sweep_id"])
+    t0 = time.monotonic()
+    while sweep.snapshot().current is None and time.monotonic() - t0 < 10:
+        time.sleep(0.05)
+    at.run()
+    at.button(key=f"sweep_stop_{sweep.id}").click().run()
+    assert sweep.join(3)
+    snap = sweep.snapshot()
+    assert snap.state == "stopped" and "skipped" in [c["state"] for c in snap.cells]
+    assert any("Stopped by you" in w.value for w in at.warning)

@@ -1,0 +1,196 @@
+"""The Train page in AppTest: settings, summary, Start, live panel, reattach, queue, checkpoints, zips."""
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from cnn_core import checkpoints, data, specs
+from cnn_core.training import TrainConfig, TrainingRun, registry
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "6_Train.py")
+
+
+@pytest.fixture
+def at(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    yield app
+    for run in registry().runs():
+        run.stop()
+    for run in registry().runs():
+        run.join(2)
+
+
+def _texts(at, kind):
+    return [e.value for e in getattr(at, kind)]
+
+
+def _progress_text(at) -> str:
+    bars = at.get("progress")
+    return bars[0].proto.text if bars else ""
+
+
+def _run_until_ended(at, run_id, timeout=90):
+    run = registry().get(run_id)
+    t0 = time.monotonic()
+    while not run.snapshot().ended:
+        assert time.monotonic() - t0 < timeout, "the run did not end"
+        time.sleep(0.3)
+    at.run()
+    return run
+
+
+def _tiny_long_run():
+    ds = data.load_bundled().subset(np.arange(0, 5000, 10))
+    cfg = TrainConfig(spec=specs.build_spec(blocks=1, kernels=4), optimizer="sgd", lr=0.01, batch_size=10, epochs=200)
+    return TrainingRun(cfg, ds, ds.subset(np.arange(20)), name="tiny")
+
+
+def test_defaults_show_data_split_histogram_and_a_torchinfo_summary(at):
+    assert not at.exception and not at.error
+    assert any("train 4,240 / validation 380 / test 380 images" in c for c in _texts(at, "caption"))
+    assert any("105,866 parameters" in m for m in _texts(at, "markdown"))
+    assert len(at.get("plotly_chart")) == 1                   # the label histogram (no run yet)
+    assert not at.button(key="tr_start").disabled
+    assert any("Press **Start training**" in i for i in _texts(at, "info"))
+
+
+def test_seed_002_preset_reads_315148_and_sets_its_document_training(at):
+    at.radio(key="tr_arch_mode").set_value("preset").run()
+    at.selectbox(key="tr_preset").set_value("seed-002").run()
+    assert any("315,148 parameters" in m for m in _texts(at, "markdown"))
+    assert at.session_state["tr_optimizer"] == "adam" and at.session_state["tr_lr"] == 0.001
+    assert at.session_state["tr_batch"] == 64
+
+
+def test_an_impossible_builder_network_is_explained_with_the_formula_before_start(at):
+    at.number_input(key="tr_blocks").set_value(4)
+    at.text_input(key="tr_kernels").set_value("16, 32").run()
+    assert _texts(at, "error") == ["Kernels per block lists 2 numbers for 4 blocks: give one number for all blocks, "
+                                   "or one per block."]
+    at.text_input(key="tr_kernels").set_value("8")
+    at.number_input(key="tr_ksize").set_value(7)
+    at.selectbox(key="tr_padding").set_value("valid").run()
+    errors = _texts(at, "error")
+    assert len(errors) == 1 and "cannot be built" in errors[0] and "⌊(" in errors[0] and "+ 1 =" in errors[0]
+    assert at.button(key="tr_start").disabled and not at.exception
+
+
+def test_start_trains_in_the_background_and_a_finished_run_becomes_the_active_model(at):
+    at.radio(key="tr_arch_mode").set_value("preset").run()
+    at.selectbox(key="tr_preset").set_value("seed-000").run()        # SGD, lr 0.01, batch 100: 43 steps/epoch
+    at.number_input(key="tr_epochs").set_value(1).run()
+    at.button(key="tr_start").click().run()
+    run_id = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    assert registry().get(run_id) is not None and at.session_state["train_run_id"] == run_id
+    assert any(f"Run `{run_id}`" in m for m in _texts(at, "markdown"))
+    run = _run_until_ended(at, run_id)
+    assert run.snapshot().state == "finished" and not at.exception
+    assert any("Finished after 1 epoch(s)" in s for s in _texts(at, "success"))
+    assert len(at.get("plotly_chart")) == 3                   # loss, accuracy, histogram
+    assert len(at.get("download_button")) == 1
+    at.button(key=f"use_{run_id}").click().run()
+    active = at.session_state["active_model"]
+    assert active.meta["run_id"] == run_id and active.meta["engine"] == "torch"
+    assert any("active model on every page" in s for s in _texts(at, "success"))
+
+
+def test_learning_rate_1e6_gives_a_clear_divergence_message_not_a_crash(at):
+    at.radio(key="tr_arch_mode").set_value("preset").run()
+    at.selectbox(key="tr_preset").set_value("seed-000").run()
+    at.select_slider(key="tr_lr").set_value(1e6).run()
+    at.button(key="tr_start").click().run()
+    run_id = at.session_state["train_run_id"]
+    _run_until_ended(at, run_id, timeout=30)
+    errors = _texts(at, "error")
+    assert not at.exception and len(errors) == 1
+    assert "Training diverged" in errors[0] and "learning rate of 1e+06 is too high" in errors[0]
+    assert len(at.get("download_button")) == 0
+
+
+def test_a_refresh_or_second_tab_reattaches_through_the_query_parameter(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    run = registry().submit(_tiny_long_run())
+    try:
+        tab = AppTest.from_file(PAGE, default_timeout=60)
+        tab.query_params["run"] = run.id
+        tab.run()
+        assert any(f"Run `{run.id}`" in m for m in _texts(tab, "markdown"))
+        time.sleep(1.0)
+        tab.run()                                              # the fragment's next tick
+        assert "Training: step" in _progress_text(tab) and not tab.exception
+        tab.button(key=f"stop_{run.id}").click().run()
+        assert run.join(1.5) and run.snapshot().state == "stopped"
+        assert any("Stopped by you" in w for w in _texts(tab, "warning"))
+    finally:
+        run.stop()
+
+
+def test_a_run_beyond_the_cap_shows_its_queue_position(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    reg = registry()
+    cap = reg.max_concurrent
+    reg.set_max_concurrent(1)
+    first = second = None
+    try:
+        first = reg.submit(_tiny_long_run())
+        second = reg.submit(_tiny_long_run())
+        tab = AppTest.from_file(PAGE, default_timeout=60)
+        tab.query_params["run"] = second.id
+        tab.run()
+        assert "Queued: position 1 in line" in _progress_text(tab)
+    finally:
+        for r in (first, second):
+            if r is not None:
+                r.stop()
+        reg.set_max_concurrent(cap)
+
+
+def test_a_bad_checkpoint_changes_nothing_and_a_good_one_can_be_used(at):
+    at.file_uploader(key="tr_ckpt").set_value(("model.safetensors", b"\x00" * 100, "application/octet-stream")).run()
+    errors = _texts(at, "error")
+    assert len(errors) == 1 and "not a CNN Explorer checkpoint" in errors[0] and "Nothing was changed." in errors[0]
+    assert "active_model" not in at.session_state or at.session_state["active_model"] is None
+    spec = specs.preset("seed-000")
+    good = checkpoints.to_bytes(checkpoints.ModelBundle(spec, specs.build_torch(spec).eval(),
+                                                        {"name": "uploaded one", "accuracy": 0.5}))
+    at.file_uploader(key="tr_ckpt").set_value(("good.safetensors", good, "application/octet-stream")).run()
+    assert not _texts(at, "error")
+    at.button(key="tr_ckpt_use").click().run()
+    assert at.session_state["active_model"].name == "uploaded one"
+
+
+def _zip_of(classes, n=6) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for k, c in enumerate(classes):
+            for i in range(n):
+                img = Image.new("L", (32, 32), 40 * k + i)
+                b = io.BytesIO()
+                img.save(b, "PNG")
+                zf.writestr(f"{c}/{i}.png", b.getvalue())
+        zf.writestr("notes.txt", "hello")
+    return buf.getvalue()
+
+
+def test_an_uploaded_zip_of_class_folders_sets_the_networks_outputs(at):
+    at.radio(key="tr_dataset").set_value("zip").run()
+    at.file_uploader(key="tr_zip").set_value(("shapes.zip", _zip_of(["circle", "square", "star"]), "application/zip")).run()
+    assert not at.exception and not at.error
+    assert any("18 images in 3 classes (greyscale), 1 file(s) skipped" in c for c in _texts(at, "caption"))
+    assert any("parameters" in m for m in _texts(at, "markdown"))
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../../etc/passwd.png", b"x")
+    at.file_uploader(key="tr_zip").set_value(("evil.zip", evil.getvalue(), "application/zip")).run()
+    errors = _texts(at, "error")
+    assert len(errors) == 1 and "climbs out" in errors[0] and not at.exception
+    assert at.button(key="tr_start").disabled
