@@ -283,6 +283,12 @@ def partial_map(full: np.ndarray, upto: int) -> np.ndarray:
     return out
 
 
+def flatten_column(x) -> np.ndarray:
+    """A map (or maps) laid out as one column vector, row by row (torch's Flatten order): 3×3 → 9×1."""
+    a = np.asarray(x, dtype=np.float64)
+    return a.reshape(-1, 1)
+
+
 def relu(x) -> np.ndarray:
     return np.maximum(np.asarray(x, dtype=np.float64), 0.0)
 

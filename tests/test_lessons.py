@@ -274,3 +274,18 @@ def test_fmt_writes_numbers_like_the_notes():
 
 def test_softmax_written_keeps_three_decimals_like_the_notes():
     assert L.softmax_written(L.NOTES_SOFTMAX_LOGITS, 3).endswith("= 2.23 / 31.65 = 0.070")
+
+
+def test_flatten_a_3x3_map_into_a_9x1_vector_in_torch_order():
+    m = np.arange(9.0).reshape(3, 3)
+    v = L.flatten_column(m)
+    assert v.shape == (9, 1) and v[:, 0].tolist() == list(range(9))
+    np.testing.assert_array_equal(v[:, 0], torch.nn.Flatten(0)(torch.as_tensor(m)).numpy())
+
+
+def test_doc000_and_doc004_shapes():
+    # 28×28, 8 kernels 3×3, no padding → 26×26×8; 2×2 max pool → 13×13×8; flatten 1,352
+    c, h, w = L.conv_output_shape((28, 28), 3, filters=8)
+    assert (c, h, w) == (8, 26, 26)
+    ph = L.pool_output_size(h, 2)
+    assert ph == 13 and c * ph * ph == 1352
