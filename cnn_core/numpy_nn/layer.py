@@ -35,7 +35,8 @@ class Layer:
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         raise NotImplementedError
 
-    __call__ = forward
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
 
     def train(self, mode: bool = True) -> "Layer":
         self.training = bool(mode)

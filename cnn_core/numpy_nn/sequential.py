@@ -51,7 +51,8 @@ class Sequential:
                     activations.append(x)
         return (x, activations) if return_activations else x
 
-    __call__ = forward
+    def __call__(self, x: np.ndarray, return_activations: bool = False):
+        return self.forward(x, return_activations)
 
     def backward(self, dlogits: np.ndarray, input_grad: bool = False) -> np.ndarray | None:
         """Backpropagate dL/dlogits through every layer, filling each layer's ``grads``.

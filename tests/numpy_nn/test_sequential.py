@@ -129,3 +129,10 @@ def test_bad_state_dicts_are_refused_with_the_key():
 def test_unknown_initialiser_is_refused():
     with pytest.raises(ValueError, match="initialiser"):
         build_numpy(preset("seed-000"), init="glorious")
+
+
+def test_calling_a_model_or_a_layer_runs_its_forward():
+    model = build_numpy(preset("seed-000"))
+    x = _x(2).astype(np.float32)
+    np.testing.assert_array_equal(model(x), model.forward(x))
+    np.testing.assert_array_equal(model[1](x), np.maximum(x, 0))
