@@ -202,7 +202,8 @@ def stepper() -> None:
     pos = b1.slider("Window position (step)", 1, n, key=K + "slider", disabled=n == 1) if n > 1 else 1
     b2.button("◀ Previous", key=K + "prev", on_click=_step, args=(-1, n), width="stretch")
     b3.button("Next ▶", key=K + "next", on_click=_step, args=(1, n), width="stretch")
-    if b4.button("⏸ Pause" if playing else "▶ Play", key=K + "play", width="stretch"):
+    if b4.button("Pause" if playing else "Play", key=K + "play", width="stretch",
+                 icon=":material/pause:" if playing else ":material/play_arrow:"):
         st.session_state[K + "playing"] = not playing
         if not playing and pos >= n:
             st.session_state[K + "slider"] = 1
