@@ -1,0 +1,49 @@
+"""The home page (app.py) in AppTest: it names the active model with its held-out accuracy and the data set."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnn_core import pretrained, specs
+from cnn_core.checkpoints import ModelBundle
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def at(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+
+
+def _metric(at, label):
+    return next(m for m in at.metric if m.label == label)
+
+
+def test_home_shows_the_default_model_with_its_held_out_accuracy(at):
+    assert not at.exception
+    meta = pretrained.load_default_bundle().meta
+    assert _metric(at, "Model").value == meta["name"]
+    assert _metric(at, "Held-out accuracy").value == f"{meta['accuracy'] * 100:.2f} %"
+    spec = pretrained.load_default_bundle().spec
+    assert _metric(at, "Parameters").value == f"{specs.count_params(spec):,}"
+    assert any(meta["accuracy_note"][:40] in c.value for c in at.caption)
+
+
+def test_home_describes_the_bundled_data_set(at):
+    text = " ".join(m.value for m in at.markdown)
+    assert "5,000" in text and "MNIST" in text
+    assert any("CC BY-SA 3.0" in c.value for c in at.caption)
+
+
+def test_home_follows_the_active_model(at):
+    spec = specs.preset("seed-000")
+    at.session_state["active_model"] = ModelBundle(spec, specs.build_torch(spec).eval(),
+                                                   {"name": "my seed-000 run", "accuracy": 0.8871})
+    at.run()
+    assert not at.exception
+    assert _metric(at, "Model").value == "my seed-000 run"
+    assert _metric(at, "Held-out accuracy").value == "88.71 %"
+    assert _metric(at, "Parameters").value == "13,610"   # 8·9 + 8 + 1,352·10 + 10
