@@ -28,10 +28,10 @@ def test_heatmap_rejects_non_2d():
 
 
 def test_prob_bars_highlight_the_winner_and_label_only_visible_bars():
-    p = np.array([0.005, 0.9, 0.03, 0.065] + [0.0] * 6)
+    p = np.array([0.005, 0.7, 0.03, 0.265] + [0.0] * 6)
     bar = plots.prob_bars(p, [str(i) for i in range(10)]).data[0]
     assert [c == plots.HIGHLIGHT for c in bar.marker.color] == [i == 1 for i in range(10)]
-    assert list(bar.text[:4]) == ["", "90.0 %", "3.0 %", "6.5 %"]
+    assert list(bar.text[:4]) == ["", "70.0 %", "", "26.5 %"]
     assert "%{y:.4f}" in bar.hovertemplate
 
 

@@ -45,7 +45,7 @@ def heatmap(img: np.ndarray, *, title: str = "", colorscale: str = "gray", zmin:
 
 def prob_bars(probs, class_names, *, title: str = "", height: int = 300, highlight: int | None = None) -> go.Figure:
     """Softmax probabilities as bars, the most likely class (or ``highlight``) in blue, percentages on top
-    (of bars of 2 % or more, so small ones do not collide); hover gives every exact value."""
+    (of bars of 10 % or more, so neighbouring small ones do not collide); hover gives every exact value."""
     p = np.asarray(probs, dtype=float)
     names = [str(c) for c in class_names]
     if len(names) != len(p):
@@ -53,7 +53,7 @@ def prob_bars(probs, class_names, *, title: str = "", height: int = 300, highlig
     best = int(np.argmax(p)) if highlight is None else int(highlight)
     fig = go.Figure(go.Bar(
         x=names, y=p, marker_color=[HIGHLIGHT if i == best else MUTED for i in range(len(p))],
-        text=[f"{v * 100:.1f} %" if v >= 0.02 else "" for v in p], textposition="outside", cliponaxis=False,
+        text=[f"{v * 100:.1f} %" if v >= 0.1 else "" for v in p], textposition="outside", cliponaxis=False,
         textfont=dict(size=12), constraintext="none",
         hovertemplate="class %{x}<br>probability %{y:.4f}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=6, r=6, t=34 if title else 18, b=6), showlegend=False,
