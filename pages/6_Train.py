@@ -155,59 +155,80 @@ st.caption("Choose data, an architecture and the knobs, then press Start. Traini
            "is still here.")
 
 run_id = tv.attached_id(tv.RUN_PARAM, tv.RUN_KEY)
-left, right = st.columns([5, 7], gap="large")
+attached = registry().get(run_id)
+if run_id and attached is None:
+    tv.run_panel(run_id)          # explains that the run is gone
+# With a run on screen its panel comes first and the settings fold away above it, so that a
+# reload or a fresh Start shows the curves without scrolling.
+settings = st.expander("Settings for a new run", expanded=False) if attached is not None else st.container()
 
-with left:
-    with st.expander("1 · Data", expanded=True):
-        key = st.radio("Data set", train_cli.DATASETS, key="tr_dataset",
-                       format_func=train_cli.DATASET_LABELS.get)
-        loaded = load_data(key)
-        parts = None
-        if loaded is not None:
-            ds, official_test = loaded
-            c1, c2 = st.columns(2)
-            val_frac = c1.slider("validation share", 0.05, 0.3, 0.075, 0.005, key="tr_val", format="%.3f")
-            test_frac = c2.slider("test share", 0.0, 0.3, 0.075, 0.005, key="tr_test", format="%.3f",
-                                  disabled=official_test is not None,
-                                  help="Full MNIST / Fashion-MNIST keep their official 10,000-image test set.")
-            fractions = (round(1 - val_frac - test_frac, 6), val_frac, test_frac)
-            try:
-                parts = train_cli.make_splits(ds, official_test, fractions)
-                st.caption(f"{ds.name}: train {len(parts.train):,} / validation {len(parts.val):,} / "
-                           f"test {len(parts.test):,} images of {ds.input_shape[1]}×{ds.input_shape[2]} "
-                           f"({'RGB' if ds.input_shape[0] == 3 else 'grey'}), {ds.num_classes} classes "
-                           f"(document 000's split: 0.85 / 0.075 / 0.075, seed 42).")
-            except data.DataError as exc:
-                st.error(str(exc))
-                parts = None
-
+with settings:
+    tab_data, tab_arch, tab_train = st.tabs(["1 · Data", "2 · Architecture", "3 · Training"])
+    parts = None
     spec = None
-    with st.expander("2 · Architecture", expanded=True):
-        if parts is None:
-            st.caption("Choose a data set first: the network's input and output sizes come from it.")
-        else:
-            spec = architecture(parts.train)
+    with tab_data:
+        left, right = st.columns([5, 6], gap="large")
+        with left:
+            key = st.radio("Data set", train_cli.DATASETS, key="tr_dataset",
+                           format_func=train_cli.DATASET_LABELS.get)
+            loaded = load_data(key)
+            if loaded is not None:
+                ds, official_test = loaded
+                c1, c2 = st.columns(2)
+                val_frac = c1.slider("validation share", 0.05, 0.3, 0.075, 0.005, key="tr_val", format="%.3f")
+                test_frac = c2.slider("test share", 0.0, 0.3, 0.075, 0.005, key="tr_test", format="%.3f",
+                                      disabled=official_test is not None,
+                                      help="Full MNIST / Fashion-MNIST keep their official 10,000-image test set.")
+                fractions = (round(1 - val_frac - test_frac, 6), val_frac, test_frac)
+                try:
+                    parts = train_cli.make_splits(ds, official_test, fractions)
+                    st.caption(f"{ds.name}: train {len(parts.train):,} / validation {len(parts.val):,} / "
+                               f"test {len(parts.test):,} images of {ds.input_shape[1]}×{ds.input_shape[2]} "
+                               f"({'RGB' if ds.input_shape[0] == 3 else 'grey'}), {ds.num_classes} classes "
+                               f"(document 000's split: 0.85 / 0.075 / 0.075, seed 42).")
+                except data.DataError as exc:
+                    st.error(str(exc))
+                    parts = None
+        if parts is not None:
+            right.plotly_chart(tv.label_histogram(parts, parts.train.class_names), key="tr_hist", width="stretch")
 
-    with st.expander("3 · Training", expanded=True):
-        c1, c2 = st.columns(2)
-        engine = c1.radio("engine", ["torch", "numpy"], key="tr_engine", horizontal=True,
-                          format_func={"torch": "PyTorch", "numpy": "NumPy (from scratch)"}.get)
-        optimizer = c2.selectbox("optimiser", list(OPTIMIZERS), key="tr_optimizer", format_func=OPTIMIZERS.get)
-        lr = st.select_slider("learning rate (log scale)", LRS, key="tr_lr", format_func=tv.fmt_lr)
-        c1, c2, c3 = st.columns(3)
-        batch = c1.select_slider("batch size", BATCHES, key="tr_batch")
-        epochs = c2.number_input("epochs", 1, 200, key="tr_epochs")
-        seed = c3.number_input("seed", 0, 10_000, 0, key="tr_seed")
-        ops = st.multiselect("augmentation (document 000: one per image, chosen at random)", list(AUG_LABELS),
-                             key="tr_aug", format_func=AUG_LABELS.get)
-        c1, c2 = st.columns(2)
-        aug_p = c1.slider("share of images augmented", 0.0, 1.0, 0.5, 0.05, key="tr_aug_p", disabled=not ops)
-        jitter = c2.checkbox("colour jitter ±0.2 (document 002)", key="tr_jitter")
-        c1, c2 = st.columns(2)
-        early = c1.checkbox("early stopping", key="tr_early",
-                            help="Stop when the validation loss has not improved for the given number of epochs, "
-                                 "and keep the best epoch's weights.")
-        patience = c2.number_input("patience (epochs)", 1, 20, 3, key="tr_patience", disabled=not early)
+    with tab_arch:
+        left, right = st.columns([5, 6], gap="large")
+        with left:
+            if parts is None:
+                st.caption("Choose a data set first: the network's input and output sizes come from it.")
+            else:
+                spec = architecture(parts.train)
+        if spec is not None:
+            summ = model_summary(json.dumps(spec, sort_keys=True))
+            right.markdown(f"**Model summary** (torchinfo): **{summ.total_params:,} parameters** · input "
+                           f"{' × '.join(map(str, summ.input_shape))}")
+            right.dataframe(summ.as_records(), hide_index=True, width="stretch",
+                            column_config={"parameters": st.column_config.NumberColumn(format="%d")})
+
+    with tab_train:
+        left, right = st.columns(2, gap="large")
+        with left:
+            c1, c2 = st.columns(2)
+            engine = c1.radio("engine", ["torch", "numpy"], key="tr_engine", horizontal=True,
+                              format_func={"torch": "PyTorch", "numpy": "NumPy (from scratch)"}.get)
+            optimizer = c2.selectbox("optimiser", list(OPTIMIZERS), key="tr_optimizer", format_func=OPTIMIZERS.get)
+            lr = st.select_slider("learning rate (log scale)", LRS, key="tr_lr", format_func=tv.fmt_lr)
+            c1, c2, c3 = st.columns(3)
+            batch = c1.select_slider("batch size", BATCHES, key="tr_batch")
+            epochs = c2.number_input("epochs", 1, 200, key="tr_epochs")
+            seed = c3.number_input("seed", 0, 10_000, 0, key="tr_seed")
+        with right:
+            ops = st.multiselect("augmentation (document 000: one per image, chosen at random)", list(AUG_LABELS),
+                                 key="tr_aug", format_func=AUG_LABELS.get)
+            c1, c2 = st.columns(2)
+            aug_p = c1.slider("share of images augmented", 0.0, 1.0, 0.5, 0.05, key="tr_aug_p", disabled=not ops)
+            jitter = c2.checkbox("colour jitter ±0.2 (document 002)", key="tr_jitter")
+            c1, c2 = st.columns(2)
+            early = c1.checkbox("early stopping", key="tr_early",
+                                help="Stop when the validation loss has not improved for the given number of "
+                                     "epochs, and keep the best epoch's weights.")
+            patience = c2.number_input("patience (epochs)", 1, 20, 3, key="tr_patience", disabled=not early)
 
     cfg = None
     if spec is not None and parts is not None:
@@ -220,12 +241,12 @@ with left:
         except (ConfigError, ValueError) as exc:
             st.error(str(exc))
             cfg = None
-    current = registry().get(run_id)
-    live = current is not None and not current.snapshot().ended
-    if st.button("Start training", type="primary", disabled=cfg is None, key="tr_start", width="stretch",
-                 help="Starting a new run stops the one this page is showing."):
+    c1, c2 = st.columns([1, 3], vertical_alignment="center")
+    live = attached is not None and not attached.snapshot().ended
+    if c1.button("Start training", type="primary", disabled=cfg is None, key="tr_start", width="stretch",
+                 help="Starting a new run stops the one this page is showing." if live else None):
         if live:
-            current.stop()
+            attached.stop()
         run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
                           dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name, "key": key,
                                         "split": list(fractions), "split_seed": 42})
@@ -233,7 +254,7 @@ with left:
         tv.attach(tv.RUN_PARAM, tv.RUN_KEY, run.id)
         st.rerun()
     if cfg is not None:
-        st.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
+        c2.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
 
     with st.expander("Load a saved model (.safetensors)"):
         up = st.file_uploader("Checkpoint", type=["safetensors"], key="tr_ckpt",
@@ -258,15 +279,7 @@ with left:
                     st.session_state.pop(tv.EVAL_DATA_KEY, None)
                     st.success(f"{ckpt.name} is now the active model on every page.")
 
-with right:
+if attached is not None:
     tv.run_panel(run_id)
-    if registry().get(run_id) is None:
-        st.info("Press **Start training**: the loss and accuracy curves appear here and update every second.")
-    if parts is not None:
-        st.plotly_chart(tv.label_histogram(parts, parts.train.class_names), key="tr_hist", width="stretch")
-    if spec is not None:
-        summ = model_summary(json.dumps(spec, sort_keys=True))
-        st.markdown(f"**Model summary** (torchinfo): **{summ.total_params:,} parameters** · input "
-                    f"{' × '.join(map(str, summ.input_shape))}")
-        st.dataframe(summ.as_records(), hide_index=True, width="stretch",
-                     column_config={"parameters": st.column_config.NumberColumn(format="%d")})
+else:
+    st.info("Press **Start training**: the loss and accuracy curves appear here and update every second.")

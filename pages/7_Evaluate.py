@@ -114,34 +114,37 @@ c[2].metric(f"top-{top_k} accuracy", tv.fmt_pct(ev.top_k(top_k)),
             help="The true class is among the k most probable classes.")
 c[3].metric("mistakes", f"{int((preds != ev.labels).sum()):,}")
 
-left, right = st.columns([6, 5], gap="large")
+left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Confusion matrix")
     mode = st.radio("show", ["counts", "row-normalised"], horizontal=True, key="ev_norm",
                     help="Row-normalised: each row divided by the number of images of that class; the diagonal is "
                          "then each class's recall.")
     cm = ev.confusion
-    event = st.plotly_chart(tv.confusion_figure(cm, names, mode == "row-normalised"), key="ev_cm",
-                            on_select="rerun", selection_mode="points", width="stretch")
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
-        (getattr(getattr(event, "selection", None), "points", None) or [])
-    if points:
-        p = points[0]
-        cd = p.get("customdata")
-        if cd is not None and len(cd) >= 2 and p.get("curve_number", 1) == 1:
-            sel = (int(cd[0]), int(cd[1]))
-        else:
-            sel = (names.index(str(p.get("y"))), names.index(str(p.get("x"))))
-        if st.session_state.get("_ev_last_click") != sel:
-            st.session_state["_ev_last_click"] = sel
-            st.session_state["ev_true"], st.session_state["ev_pred"] = names[sel[0]], names[sel[1]]
     off = cm.copy()
     np.fill_diagonal(off, -1)
     worst = np.unravel_index(int(off.argmax()), off.shape)
-    st.session_state.setdefault("ev_true", names[worst[0]])
-    st.session_state.setdefault("ev_pred", names[worst[1]])
-    if st.session_state["ev_true"] not in names or st.session_state["ev_pred"] not in names:
+    # The cell shown: the last one clicked (a click writes the pickers), else the largest confusion.
+    click = st.session_state.get("ev_cm")
+    points = (click or {}).get("selection", {}).get("points", [])
+    sel = None
+    if points:
+        p = points[0]
+        try:    # the invisible marker layer (trace 1) lists the cells row by row; the heatmap gives x / y
+            if p.get("curve_number") == 1 and p.get("point_index") is not None:
+                sel = divmod(int(p["point_index"]), len(names))
+            else:
+                sel = (names.index(str(p.get("y"))), names.index(str(p.get("x"))))
+        except (ValueError, TypeError):
+            sel = None
+    if sel is not None and st.session_state.get("_ev_last_click") != sel:
+        st.session_state["_ev_last_click"] = sel
+        st.session_state["ev_true"], st.session_state["ev_pred"] = names[sel[0]], names[sel[1]]
+    if st.session_state.get("ev_true") not in names or st.session_state.get("ev_pred") not in names:
         st.session_state["ev_true"], st.session_state["ev_pred"] = names[worst[0]], names[worst[1]]
+    shown_cell = (names.index(st.session_state["ev_true"]), names.index(st.session_state["ev_pred"]))
+    st.plotly_chart(tv.confusion_figure(cm, names, mode == "row-normalised", shown_cell), key="ev_cm",
+                    on_select="rerun", selection_mode="points", width="stretch")
 with right:
     st.subheader("Images in a cell")
     st.caption("Click a cell of the matrix, or pick it here.")
@@ -153,7 +156,7 @@ with right:
     st.markdown(f"**{len(idx):,} image(s)** of class **{names[t]}** predicted as **{names[pcls]}** ({kind}).")
     shown = idx[np.argsort(-ev.probs[idx, pcls], kind="stable")][:24]
     if len(shown):
-        tv.image_grid(ds.images[shown], [f"{ev.probs[i, pcls]:.0%}" for i in shown], per_row=6)
+        tv.image_grid(ds.images[shown], [f"{ev.probs[i, pcls]:.0%}" for i in shown], per_row=5)
 
 st.subheader("Per-class report")
 report = ev.report()

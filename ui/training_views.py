@@ -60,9 +60,10 @@ def _thin(x: np.ndarray, *ys: np.ndarray):
 
 
 def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
+    # Legend under the axis: above the plot it collides with plotly's toolbar at this width.
     fig.update_layout(title=dict(text=title, x=0, font=dict(size=15)), height=height,
                       margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0))
     return fig
 
 
@@ -92,7 +93,7 @@ def loss_figure(snap, smoothing: float = 0.9) -> go.Figure:
                                  line=dict(color=ORANGE, width=2, dash="dot"), marker=dict(size=8, symbol="diamond"),
                                  customdata=[r["epoch"] for r in rows],
                                  hovertemplate="epoch %{customdata}: %{y:.4f}<extra>validation</extra>"))
-    fig.update_xaxes(title="step (one mini-batch)", range=[0, max(snap.total_steps, 1)])
+    fig.update_xaxes(title="step (one mini-batch)", rangemode="tozero")
     fig.update_yaxes(title="cross-entropy loss", rangemode="tozero")
     return _layout(fig, "Loss")
 
@@ -134,7 +135,8 @@ def label_histogram(parts, class_names: list[str]) -> go.Figure:
     return _layout(fig, "Label distribution", height=280)
 
 
-def confusion_figure(cm: np.ndarray, class_names: list[str], normalised: bool = False) -> go.Figure:
+def confusion_figure(cm: np.ndarray, class_names: list[str], normalised: bool = False,
+                     selected: tuple[int, int] | None = None) -> go.Figure:
     """Rows: true class, columns: predicted. Cividis (colour-blind safe); every cell shows its
     count; clicking a cell selects the invisible marker at its centre."""
     counts = np.asarray(cm)
@@ -148,7 +150,8 @@ def confusion_figure(cm: np.ndarray, class_names: list[str], normalised: bool = 
     custom = np.dstack([counts, share])
     fig = go.Figure(go.Heatmap(z=z, x=names, y=names, colorscale="Cividis", text=text, texttemplate="%{text}",
                                customdata=custom, hovertemplate=hover, zmin=0, zmax=1 if normalised else None,
-                               colorbar=dict(title="share" if normalised else "images", tickformat=".0%" if normalised else None)))
+                               colorbar=dict(title=dict(text="share of row" if normalised else "images", side="right"),
+                                             tickformat=".0%" if normalised else None)))
     ii, jj = np.meshgrid(range(len(names)), range(len(names)), indexing="ij")
     fig.add_trace(go.Scatter(x=[names[j] for j in jj.ravel()], y=[names[i] for i in ii.ravel()], mode="markers",
                              marker=dict(size=max(12, 360 // max(1, len(names))), opacity=0.01, color="#000000", symbol="square"),
@@ -156,9 +159,15 @@ def confusion_figure(cm: np.ndarray, class_names: list[str], normalised: bool = 
                              hovertemplate="true %{y}, predicted %{x}<br>%{customdata[2]} images "
                                            "(%{customdata[3]:.1%} of class %{y})<br>click to see them<extra></extra>",
                              showlegend=False, name="cells"))
-    fig.update_xaxes(title="predicted class", type="category", side="bottom")
-    fig.update_yaxes(title="true class", type="category", autorange="reversed")
-    fig.update_layout(height=max(380, 36 * len(names) + 120), margin=dict(l=10, r=10, t=30, b=10),
+    k = len(names)
+    if selected is not None:
+        r, c = selected
+        fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, xref="x", yref="y",
+                      line=dict(color=VERMILION, width=3))
+    # Fixed ranges: autorange would pad the axes for the big invisible markers.
+    fig.update_xaxes(title="predicted class", type="category", side="bottom", range=[-0.5, k - 0.5], showgrid=False)
+    fig.update_yaxes(title="true class", type="category", range=[k - 0.5, -0.5], showgrid=False)
+    fig.update_layout(height=max(320, 34 * k + 90), margin=dict(l=10, r=10, t=10, b=10),
                       clickmode="event+select", dragmode=False, hovermode="closest")
     return fig
 
