@@ -5,8 +5,9 @@ style, and the peak memory of a NumPy training run (issue 4).
 
 Every number is one training step (forward, cross-entropy, backward, SGD with momentum) on a
 batch of 64 float32 images of 1×28×28, counted in images per second. NumPy and PyTorch run in
-the same process, interleaved round by round, so a busy machine slows both alike; each ratio is
-the median of the per-round ratios. PyTorch keeps its default thread count (2 on the project's
+the same process, interleaved round by round, so a busy machine slows both alike. Two ratios are
+reported: the median of the per-round ratios, and the ratio of each engine's fastest round (the
+closest the run came to an idle machine); a target counts as met only if both meet it. PyTorch keeps its default thread count (2 on the project's
 machines) and is also measured pinned to one thread; the NumPy engine runs on one BLAS thread
 (``numpy_nn/threads.py`` says why). The loop style (``numpy_nn.loop_style``, document 000's
 network trained one image at a time with per-pixel loops, float64 like the documents) is timed
@@ -103,7 +104,20 @@ def compare_with_torch(preset_name: str, rounds: int, per_round: int) -> dict:
     ratios1 = [tt / tn for tn, tt in zip(t["numpy"], t["torch1"])]
     return {"numpy_ips": BATCH / float(np.median(t["numpy"])), "torch_ips": BATCH / float(np.median(t["torch"])),
             "torch1_ips": BATCH / float(np.median(t["torch1"])), "ratio": float(np.median(ratios)),
-            "ratio_range": (min(ratios), max(ratios)), "ratio1": float(np.median(ratios1))}
+            "ratio_range": (min(ratios), max(ratios)), "ratio1": float(np.median(ratios1)),
+            # the fastest round of each: the closest this run came to an idle machine
+            "best_numpy_ips": BATCH / min(t["numpy"]), "best_torch_ips": BATCH / min(t["torch"]),
+            "best_ratio": min(t["torch"]) / min(t["numpy"]), "best_ratio1": min(t["torch1"]) / min(t["numpy"])}
+
+
+def _torch_lines(label: str, r: dict, target: float) -> list[str]:
+    worst = min(r["ratio"], r["best_ratio"])
+    return [f"- {label}: NumPy {r['numpy_ips']:,.0f} img/s, PyTorch CPU {r['torch_ips']:,.0f} img/s (medians) "
+            f"→ NumPy/PyTorch **{r['ratio']:.2f}×** (per-round ratios {r['ratio_range'][0]:.2f}–{r['ratio_range'][1]:.2f}); "
+            f"fastest rounds {r['best_numpy_ips']:,.0f} vs {r['best_torch_ips']:,.0f} img/s → **{r['best_ratio']:.2f}×**; "
+            f"target ≥ {target}×: {_verdict(worst >= target)} (judged on the lower of the two)",
+            f"  - PyTorch pinned to 1 thread: {r['torch1_ips']:,.0f} img/s → NumPy/PyTorch {r['ratio1']:.2f}× "
+            f"(fastest rounds {r['best_ratio1']:.2f}×)"]
 
 
 def loop_style_ips(n_images: int) -> float:
@@ -183,24 +197,16 @@ def run(quick: bool = False) -> list[str]:
     lines = [f"- setup: batch {BATCH}, float32, SGD momentum 0.9; PyTorch {torch.get_num_threads()} threads (its default); "
              f"NumPy engine 1 BLAS thread (BLAS default: {_blas_threads()}); load average "
              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the start (other processes slow both engines)"]
-    s000 = compare_with_torch("seed-000", rounds=3 if quick else 9, per_round=10 if quick else 40)
-    lines.append(f"- seed-000 training: NumPy {s000['numpy_ips']:,.0f} img/s, PyTorch CPU {s000['torch_ips']:,.0f} img/s "
-                 f"→ NumPy/PyTorch **{s000['ratio']:.2f}×** (rounds {s000['ratio_range'][0]:.2f}–"
-                 f"{s000['ratio_range'][1]:.2f}; target ≥ {TARGETS['numpy_vs_torch']}×: "
-                 f"{_verdict(s000['ratio'] >= TARGETS['numpy_vs_torch'])}); PyTorch pinned to 1 thread: "
-                 f"{s000['torch1_ips']:,.0f} img/s ({s000['ratio1']:.2f}×)")
+    s000 = compare_with_torch("seed-000", rounds=4 if quick else 25, per_round=10)
+    lines += _torch_lines("seed-000 training", s000, TARGETS["numpy_vs_torch"])
     n_loop = 8 if quick else 64
     loops = loop_style_ips(n_loop)
     speedup = s000["numpy_ips"] / loops
-    lines.append(f"- seed-000, the documents' loop style (one image at a time, per-pixel loops; timed on {n_loop} "
+    lines.append(f"- seed-000, the documents' loop style (one image at a time, per-pixel loops, float64 like the documents; timed on {n_loop} "
                  f"images): {loops:,.1f} img/s → NumPy engine **{speedup:,.0f}×** faster "
                  f"(target ≥ {TARGETS['numpy_vs_loops']:.0f}×: {_verdict(speedup >= TARGETS['numpy_vs_loops'])})")
-    s002 = compare_with_torch("seed-002", rounds=2 if quick else 5, per_round=2 if quick else 5)
-    lines.append(f"- seed-002 training (315,148 parameters): NumPy {s002['numpy_ips']:,.0f} img/s, PyTorch CPU "
-                 f"{s002['torch_ips']:,.0f} img/s → **{s002['ratio']:.2f}×** (rounds {s002['ratio_range'][0]:.2f}–"
-                 f"{s002['ratio_range'][1]:.2f}; target ≥ {TARGETS['seed002_vs_torch']}×: "
-                 f"{_verdict(s002['ratio'] >= TARGETS['seed002_vs_torch'])}); PyTorch pinned to 1 thread: "
-                 f"{s002['torch1_ips']:,.0f} img/s ({s002['ratio1']:.2f}×)")
+    s002 = compare_with_torch("seed-002", rounds=2 if quick else 8, per_round=2)
+    lines += _torch_lines("seed-002 training (315,148 parameters)", s002, TARGETS["seed002_vs_torch"])
     for name, steps in (("seed-000", 20 if quick else 0), ("seed-002", 3 if quick else 10)):
         m = _probe_in_fresh_process(name, steps)
         lines.append(f"- peak memory, NumPy training run of {name} ({m['steps']} steps of {BATCH}, fresh process): "

@@ -87,12 +87,30 @@ def conv2d_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int = 1,
     return out.reshape(n, f, output_size(h, k, stride, padding), output_size(w, k, stride, padding)), cols
 
 
+def weight_grad(d: np.ndarray, cols: np.ndarray, one_product: bool | None = None) -> np.ndarray:
+    """dL/dW as (C_out, C_in·k·k) = Σ_n δ_n · cols_nᵀ, from δ (N, C_out, L) and cols (N, C_in·k·k, L).
+
+    Two ways to the same sum, chosen by which moves less memory: per-image products summed
+    (an (N, C_out, C_in·k·k) temporary: small while C_out ≤ L, as in a first layer), or one product
+    over all N·L positions (copies of δ and cols laid out (·, N·L): better for deep layers, where
+    many channels meet few pixels -- seed-002's 128-channel layers on 7×7 maps).
+    """
+    n, f, l = d.shape
+    if one_product is None:
+        one_product = f > l
+    if not one_product:
+        return np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)
+    d_all = d.transpose(1, 0, 2).reshape(f, n * l)
+    cols_all = cols.transpose(1, 0, 2).reshape(cols.shape[1], n * l)
+    return d_all @ cols_all.T
+
+
 def conv2d_backward(dout: np.ndarray, cols: np.ndarray, x_shape: tuple, W: np.ndarray, stride: int = 1,
                     padding: int = 0, need_dx: bool = True):
     """Fast backward from the saved columns: returns (dx or None, dW, db)."""
     n, f = dout.shape[:2]
     d = dout.reshape(n, f, -1)                       # δ as (N, C_out, H_out·W_out)
-    dW = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(W.shape)
+    dW = weight_grad(d, cols).reshape(W.shape)
     db = d.sum(axis=2).sum(axis=0)
     dx = None
     if need_dx:

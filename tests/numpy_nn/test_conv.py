@@ -93,3 +93,14 @@ def test_dtype_follows_input_and_weights():
     assert layer.forward(np.zeros((1, 1, 5, 5), np.float32)).dtype == np.float32
     layer.astype(np.float64)
     assert layer.forward(np.zeros((1, 1, 5, 5))).dtype == np.float64
+
+
+def test_both_weight_gradient_formulations_agree():
+    from cnn_core.numpy_nn.conv import weight_grad
+
+    rng = np.random.default_rng(7)
+    for f, l in [(8, 676), (128, 49)]:                         # a first layer; a deep seed-002 layer
+        d, cols = rng.standard_normal((3, f, l)), rng.standard_normal((3, 18, l))
+        want = np.einsum("nfl,nkl->fk", d, cols)
+        np.testing.assert_allclose(weight_grad(d, cols, one_product=False), want, atol=1e-10)
+        np.testing.assert_allclose(weight_grad(d, cols, one_product=True), want, atol=1e-10)
