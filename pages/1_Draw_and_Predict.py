@@ -132,8 +132,8 @@ with col_out:
         st.metric("Prediction", names[pred.label], delta=f"{pred.confidence * 100:.1f} % probability",
                   delta_color="off", delta_arrow="off")
         if true_label is not None:
-            st.markdown("✅ Right: that is the true label." if pred.label == true_label
-                        else f"❌ Wrong: the true label is **{names[true_label]}**.")
+            st.markdown(":material/check_circle: **Right**: that is the true label." if pred.label == true_label
+                        else f":material/cancel: **Wrong**: the true label is **{names[true_label]}**.")
         st.plotly_chart(plots.prob_bars(pred.probs, names, height=280), key="draw_probs")
         z = pred.logits.astype(np.float64) - float(pred.logits.max())   # shifting all logits changes nothing
         st.caption(r"Softmax turns the ten logits $z$ into probabilities $p_i = e^{z_i} / \sum_j e^{z_j}$. "

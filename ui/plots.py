@@ -56,7 +56,7 @@ def prob_bars(probs, class_names, *, title: str = "", height: int = 300, highlig
         text=[f"{v * 100:.1f} %" if v >= 0.1 else "" for v in p], textposition="outside", cliponaxis=False,
         textfont=dict(size=12), constraintext="none",
         hovertemplate="class %{x}<br>probability %{y:.4f}<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=6, r=6, t=34 if title else 18, b=6), showlegend=False,
+    fig.update_layout(height=height, margin=dict(l=6, r=22, t=34 if title else 18, b=6), showlegend=False,
                       title=dict(text=title, font=dict(size=14)) if title else None)
     fig.update_xaxes(type="category", title=None)
     fig.update_yaxes(range=[0, 1.12], tickformat=".0%", title="probability")

@@ -42,7 +42,7 @@ def test_drawing_a_seven_shows_the_prediction(page, app_url):
     expect(metric).to_be_visible(timeout=30_000)
     expect(metric.locator('[data-testid="stMetricValue"]')).to_have_text("7", timeout=30_000)
     expect(page.get_by_text("Prediction took").first).to_be_visible()
-    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)   # the 28×28 input and the bars
     wait_for_app(page)
     assert_no_exception(page)
 
@@ -57,6 +57,7 @@ def test_two_strokes_update_the_prediction(page, app_url):
     wait_for_app(page)
     _stroke(page, box, [(0.5, 0.12), (0.25, 0.62), (0.8, 0.62)])      # ... becomes a 4
     expect(value).to_have_text("4", timeout=30_000)
+    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
     wait_for_app(page)
     assert_no_exception(page)
 
@@ -75,5 +76,6 @@ def test_a_bad_upload_gives_one_message_and_the_page_keeps_working(page, app_url
     page.get_by_text("Random bundled digit").click()
     expect(page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("True label:").first).to_be_visible()
+    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=30_000)
     wait_for_app(page)
     assert_no_exception(page)
