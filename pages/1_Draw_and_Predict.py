@@ -49,7 +49,9 @@ if shape != (1, 28, 28):
     st.stop()
 
 warmed_up(bundle.model, id(bundle.model))
-col_in, col_seen, col_out = st.columns([1, 1, 1.05], gap="medium")
+# The first column must hold the whole 280 px canvas (a narrower column clips its right edge, where
+# strokes then vanish): at 1280 px with the sidebar open it gets about 300 px.
+col_in, col_seen, col_out = st.columns([1.35, 1, 1.05], gap="medium")
 steps: preprocess.PreprocessSteps | None = None
 image28: np.ndarray | None = None
 pred: predict.Prediction | None = None
@@ -113,7 +115,7 @@ with col_seen:
     if image28 is None:
         st.info(hint or "No input yet.")
     else:
-        st.plotly_chart(plots.heatmap(image28, value_name="pixel", height=300, colorbar=False),
+        st.plotly_chart(plots.heatmap(image28, value_name="pixel", height=270, colorbar=False),
                         key="draw_input_heatmap")
         st.caption("The model's 28×28 input: 0 = black, 1 = white. Hover a pixel for its value.")
         if steps is not None:

@@ -38,3 +38,9 @@ def test_prob_bars_highlight_the_winner_and_label_only_visible_bars():
 def test_prob_bars_need_one_name_per_class():
     with pytest.raises(ValueError, match="3 probabilities but 2 class names"):
         plots.prob_bars([0.2, 0.3, 0.5], ["a", "b"])
+
+
+def test_prob_bars_name_every_class_even_when_narrow():
+    names = [str(i) for i in range(10)]
+    fig = plots.prob_bars(np.full(10, 0.1), names)
+    assert list(fig.layout.xaxis.tickvals) == names and list(fig.layout.xaxis.ticktext) == names

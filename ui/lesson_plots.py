@@ -142,7 +142,7 @@ def prob_bars(probs, class_names, *, title: str = "", highlight: int | None = No
     top = float(p.max()) if p.size else 1.0
     fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
                       margin=dict(l=8, r=8, t=36 if title else 16, b=8), yaxis=dict(title=value_name),
-                      xaxis=dict(type="category"))
+                      xaxis=dict(type="category", tickmode="array", tickvals=[str(c) for c in class_names]))
     if p.min() >= 0:
         fig.update_yaxes(range=[0, max(top * 1.18, 1e-9)])
     return fig

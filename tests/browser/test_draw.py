@@ -31,6 +31,16 @@ def _stroke(page, box, points):
     page.mouse.up()
 
 
+def test_the_whole_canvas_fits_in_its_column(page, app_url):
+    """At 1280×800 with the sidebar open, no part of the 280 px canvas is clipped by its column."""
+    canvas = _open_draw_page(page, app_url)
+    box = canvas.bounding_box()
+    column = page.locator('[data-testid="stColumn"]').filter(has=page.locator(CANVAS)).last.bounding_box()
+    assert box["width"] == 280
+    assert box["x"] >= column["x"] and box["x"] + box["width"] <= column["x"] + column["width"] + 0.5, (box, column)
+    assert_no_exception(page)
+
+
 def test_drawing_a_seven_shows_the_prediction(page, app_url):
     canvas = _open_draw_page(page, app_url)
     expect(page.get_by_text("Draw a digit on the black canvas").first).to_be_visible()
