@@ -484,14 +484,31 @@ def softmax(logits) -> np.ndarray:
     return e / e.sum()
 
 
+# Above this, e^z is written with the largest logit subtracted first: e^800 overflows a float, and
+# e^30 would print as a 14-digit number that teaches nothing.
+_WRITE_EXP_MAX = 1e6
+
+
 def softmax_written(logits, i: int, digits: int = 3) -> str:
-    """'e^3.2 / (e^3.2 + e^1.3 + e^0.2 + e^0.8) = 24.53 / 31.65 = 0.775'."""
+    """'e^3.2 / (e^3.2 + e^1.3 + e^0.2 + e^0.8) = 24.53 / 31.65 = 0.775'.
+
+    Large or very negative logits are written shifted by the largest one, m (which changes nothing):
+    'e^(3 − 1000) / (e^(3 − 1000) + e^(1000 − 1000)) = 0 / 1 = 0.000'.
+    """
     z = np.asarray(logits, dtype=np.float64)
     p = softmax(z)
-    ez = np.exp(z)
-    denom = " + ".join(f"e^{fmt_factor(v, 2)}" for v in z)
-    return (f"e^{fmt_factor(z[i], 2)} / ({denom}) = {fmt(ez[i], 2)} / {fmt(ez.sum(), 2)} "
-            f"= {p[i]:.{digits}f}")  # fixed decimals, as the notes print 0.070
+    with np.errstate(over="ignore", under="ignore"):
+        ez = np.exp(z)
+    total = float(ez.sum())
+    if np.isfinite(total) and 1 / _WRITE_EXP_MAX <= total and ez.max() <= _WRITE_EXP_MAX:
+        denom = " + ".join(f"e^{fmt_factor(v, 2)}" for v in z)
+        return (f"e^{fmt_factor(z[i], 2)} / ({denom}) = {fmt(ez[i], 2)} / {fmt(total, 2)} "
+                f"= {p[i]:.{digits}f}")  # fixed decimals, as the notes print 0.070
+    m = float(z.max())
+    es = np.exp(z - m)
+    term = (lambda v: f"e^({fmt(v, 2)} {MINUS} {fmt(m, 2)})" if m >= 0 else f"e^({fmt(v, 2)} + {fmt(-m, 2)})")
+    denom = " + ".join(term(v) for v in z)
+    return f"{term(z[i])} / ({denom}) = {fmt(es[i], 3)} / {fmt(es.sum(), 3)} = {p[i]:.{digits}f}"
 
 
 def cross_entropy(probs, true_index: int, base: str | float = "e") -> float:
@@ -511,6 +528,35 @@ def cross_entropy_written(probs, true_index: int) -> tuple[str, str]:
     q = float(np.asarray(probs, dtype=np.float64)[true_index])
     return (f"{MINUS}log2({fmt(q, 4)}) = {fmt(cross_entropy(probs, true_index, 2))} bits",
             f"{MINUS}ln({fmt(q, 4)}) = {fmt(cross_entropy(probs, true_index))} nats")
+
+
+def cross_entropy_logits(logits, true_index: int) -> float:
+    """−log softmax(z)[true] in nats, computed as log Σ e^z − z_true (log-sum-exp), so it stays finite
+    where the probability itself rounds to 0 (logits 1000 and −1000, say). torch: F.cross_entropy."""
+    z = np.asarray(logits, dtype=np.float64)
+    softmax(z)  # same checks
+    if not 0 <= true_index < z.size:
+        raise LessonError(f"The true class must be one of the {z.size} classes.")
+    m = float(z.max())
+    return m + math.log(float(np.exp(z - m).sum())) - float(z[true_index])
+
+
+def cross_entropy_logits_written(logits, true_index: int) -> tuple[str, str]:
+    """Like cross_entropy_written, from the logits: '−ln(0.7751) = 0.255 nats' while p is visible at
+    4 decimals, else the log-sum-exp form '−ln p = ln Σ e^z − z_true = 1000 − (−1000) = 2000 nats'."""
+    z = np.asarray(logits, dtype=np.float64)
+    p = softmax(z)
+    nats = cross_entropy_logits(z, true_index)
+    if p[true_index] >= 5e-5:
+        return cross_entropy_written(p, true_index)
+    m = float(z.max())
+    lse = m + math.log(float(np.exp(z - m).sum()))
+    zt = fmt_factor(z[true_index])
+    return (f"{MINUS}log2 p = (ln Σ e^z {MINUS} z_true)/ln 2 = ({fmt(lse)} {MINUS} {zt})/0.6931 "
+            f"= {fmt(nats / math.log(2))} bits",
+            f"{MINUS}ln p = ln Σ e^z {MINUS} z_true = {fmt(lse)} {MINUS} {zt} = {fmt(nats)} nats "
+            + (f"(p = {p[true_index]:.3g})" if p[true_index] > 0 else
+               "(p itself rounds to 0 in floating point; the loss, computed from the logits, does not)"))
 
 
 def one_hot(index: int, n: int) -> np.ndarray:

@@ -13,7 +13,7 @@ st.set_page_config(layout="wide", page_title="Softmax & Loss · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "sm_"
-EX_NOTES4 = "Notes: dog, cat, horse, cheetah — logits 3.2, 1.3, 0.2, 0.8"
+EX_NOTES4 = "Notes: dog, cat, horse, cheetah"
 EX_NOTES3 = "Notes: logits 2.0, 1.0, 0.1"
 EX_MODEL = "The active model on the current input"
 EX_OWN = "Your own logits"
@@ -73,9 +73,10 @@ except (AnswerError, L.LessonError) as exc:
 names = [n.strip() for n in (names_text or "").split(",") if n.strip()]
 if len(names) != z.size:
     names = [f"class {i + 1}" for i in range(z.size)]
+if not 0 <= st.session_state.get(K + "true", 0) < z.size:  # fewer logits than before: keep the box, pick the first
+    st.session_state[K + "true"] = 0
 with c1:
-    true = st.selectbox("True class", list(range(z.size)), format_func=lambda i: names[i], key=K + "true") \
-        if st.session_state.get(K + "true", 0) < z.size else 0
+    true = st.selectbox("True class", list(range(z.size)), format_func=lambda i: names[i], key=K + "true")
 with c2:
     st.plotly_chart(lp.prob_bars(p, names, highlight=true, title="Softmax probabilities (true class in orange)",
                                  height=300), key=K + "fig_p")
@@ -85,13 +86,13 @@ st.latex(r"p_i = \frac{e^{z_i}}{\sum_j e^{z_j}}")
 st.markdown("\n".join(f"- **{names[i]}**: {L.softmax_written(z, i)}" for i in range(z.size)))
 st.caption(f"The probabilities add up to {L.fmt(p.sum(), 6)}; the largest logit gets the largest probability, and "
            "adding the same number to every logit changes nothing.")
-if example == EX_NOTES4 and np.allclose(z, L.NOTES_SOFTMAX_LOGITS):
+if example == EX_NOTES4 and z.shape == (4,) and np.allclose(z, L.NOTES_SOFTMAX_LOGITS):
     st.info("The notes print the denominator as 2.7183^3.2 + 2.7183^1.3 + 2.7183^0.2 + 2.7183^0.2: the last term "
             "should be 2.7183^0.8. Their results, 0.775, 0.116, 0.039, 0.070, do use 0.8 — as above.")
 
 st.subheader("2. Cross-entropy for the true class")
 y = L.one_hot(true, z.size)
-bits, nats = L.cross_entropy_written(p, true)
+bits, nats = L.cross_entropy_logits_written(z, true)  # from the logits: finite even where p rounds to 0
 l1, l2 = st.columns(2)
 with l1:
     st.markdown(f"One-hot label y for **{names[true]}**: `[{', '.join(L.fmt(v) for v in y)}]`")

@@ -227,6 +227,32 @@ def test_softmax_is_stable_for_large_logits():
     assert p.tolist() == [0.5, 0.5, 0.0]
 
 
+def test_softmax_written_shifts_large_logits_instead_of_overflowing():
+    assert L.softmax_written([1000.0, -1000.0], 1) == \
+        "e^(−1000 − 1000) / (e^(1000 − 1000) + e^(−1000 − 1000)) = 0 / 1 = 0.000"
+    # e^30 would print as a 14-digit number: shifted too, and the value is the same softmax
+    line = L.softmax_written([30.0, 29.0], 0)
+    assert line.startswith("e^(30 − 30) / (e^(30 − 30) + e^(29 − 30)) = 1 / 1.368") and line.endswith("= 0.731")
+    assert L.softmax_written([-1000.0, -1001.0], 0).startswith("e^(−1000 + 1000)")
+
+
+@pytest.mark.parametrize("z,t", [([3.2, 1.3, 0.2, 0.8], 2), ([1000.0, -1000.0], 1), ([20.0, -0.5, 3.0], 1)])
+def test_cross_entropy_from_logits_matches_torch_where_p_underflows(z, t):
+    want = float(F.cross_entropy(torch.tensor([z], dtype=torch.float64), torch.tensor([t])))
+    assert L.cross_entropy_logits(z, t) == pytest.approx(want, rel=1e-12)
+    bits, nats = L.cross_entropy_logits_written(z, t)
+    assert f"= {L.fmt(want)} nats" in nats
+    assert bits.split(" = ")[-1] == f"{L.fmt(want / math.log(2))} bits"
+
+
+def test_cross_entropy_written_from_logits_explains_a_zero_probability():
+    bits, nats = L.cross_entropy_logits_written([1000.0, -1000.0], 1)
+    assert nats.startswith("−ln p = ln Σ e^z − z_true = 1000 − (−1000) = 2000 nats")
+    assert "rounds to 0" in nats and bits.endswith("= 2885.39 bits")
+    assert L.cross_entropy_logits_written([3.2, 1.3, 0.2, 0.8], 0) == ("−log2(0.7751) = 0.367 bits",
+                                                                       "−ln(0.7751) = 0.255 nats")
+
+
 def test_notes_cross_entropy_bits_and_nats():
     probs = L.NOTES_FIVE_PROBS
     assert round(L.cross_entropy(probs, 0, 2), 3) == 3.322

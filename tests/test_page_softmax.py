@@ -68,8 +68,8 @@ def test_own_logits_and_a_typing_mistake(at):
     at.text_input(key="sm_logits").input("1, 2, x").run()
     assert not at.exception
     assert len(at.error) == 1 and "'x' is not a number" in at.error[0].value
-    at.text_input(key="sm_logits").input("0, 0").run()
-    assert not at.error and "= 0.500" in text(at)
+    at.text_input(key="sm_logits").input("0, 0").run()   # two logits while the 4-logit example is selected
+    assert not at.exception and not at.error and "= 0.500" in text(at)
 
 
 def test_the_model_on_the_current_drawing(at):
@@ -94,3 +94,20 @@ def test_one_hot_checker(at):
     assert "2 ones" in at.error[0].value
     at.radio(key="sm_onehot_pick").set_value("[1,1,1,1,1]").run()
     assert "5 ones" in at.error[0].value
+
+
+def test_extreme_logits_give_a_finite_loss_not_a_traceback(at):
+    at.run()
+    at.text_input(key="sm_logits").input("1000, -1000").run()
+    at.selectbox(key="sm_true").set_value(1).run()   # its probability underflows to 0
+    assert not at.exception and not at.error
+    t = text(at)
+    assert "= 2000 nats" in t and "e^(−1000 − 1000)" in t and "inf" not in t
+
+
+def test_fewer_logits_keep_the_true_class_box(at):
+    at.run()
+    at.selectbox(key="sm_true").set_value(3).run()
+    at.text_input(key="sm_logits").input("1, 2").run()
+    assert not at.exception
+    assert at.selectbox(key="sm_true").value == 0 and "One-hot label y for **class 1**: `[1, 0]`" in text(at)
