@@ -32,6 +32,8 @@ def fmt(x: float, digits: int = 3) -> str:
     x = float(x)
     if not math.isfinite(x):
         return str(x)
+    if abs(x) >= 1e15:  # beyond this the integer form is a wall of digits, most of them float noise
+        return f"{x:.4g}".replace("-", MINUS)
     r = round(x, digits)
     if r == 0:
         r = 0.0  # no "−0"
@@ -120,6 +122,12 @@ def conv_output_shape(in_hw: tuple[int, int], f: int, filters: int = 1, padding:
 # Convolution, one cell at a time and in full
 # ---------------------------------------------------------------------------------------------
 
+# Hand-typed grids, kernels and biases stay within ±MAX_ABS: far beyond any lesson, and small enough
+# that every product and sum is exact enough to write out (1e308 · 5 overflows to inf).
+MAX_ABS = 1e6
+_TOO_BIG = "Keep every {what} between −1,000,000 and 1,000,000: {val} is too large to step through."
+
+
 def _as_chw(x) -> np.ndarray:
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 2:
@@ -128,6 +136,8 @@ def _as_chw(x) -> np.ndarray:
         raise LessonError(f"An input must be a grid (H, W) or channels of grids (C, H, W); got shape {a.shape}.")
     if not np.all(np.isfinite(a)):
         raise LessonError("The input contains a value that is not a number; fix the empty or invalid cells.")
+    if a.size and np.abs(a).max() > MAX_ABS:
+        raise LessonError(_TOO_BIG.format(what="input value", val=fmt(a.flat[np.abs(a).argmax()])))
     return a
 
 
@@ -142,6 +152,8 @@ def _kernel_for(x: np.ndarray, kernel) -> np.ndarray:
                           "the kernel's depth must equal the input's depth.")
     if not np.all(np.isfinite(k)):
         raise LessonError("The kernel contains a value that is not a number; fix the empty or invalid cells.")
+    if np.abs(k).max() > MAX_ABS:
+        raise LessonError(_TOO_BIG.format(what="kernel value", val=fmt(k.flat[np.abs(k).argmax()])))
     return k
 
 
@@ -191,6 +203,8 @@ def conv_setup(x, kernel, bias: float = 0.0, stride: int = 1, padding: int | str
     oh, ow = output_size(h, f, p, stride), output_size(w, f, p, stride)
     if not math.isfinite(float(bias)):
         raise LessonError("The bias must be a number.")
+    if abs(float(bias)) > MAX_ABS:
+        raise LessonError(_TOO_BIG.format(what="bias", val=fmt(bias)))
     return ConvSetup(pad(a, p), k, float(bias), stride, p, (h, w), (oh, ow))
 
 

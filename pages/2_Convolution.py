@@ -24,7 +24,7 @@ def _digits() -> data.ImageDataset:
 
 
 def _frame(a: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(np.asarray(a, dtype=float), columns=[str(i) for i in range(a.shape[1])])
+    return pd.DataFrame(np.asarray(a, dtype=float), columns=[str(i + 1) for i in range(a.shape[1])])  # numbered from 1, like the plots
 
 
 def _from_editor(df) -> np.ndarray:

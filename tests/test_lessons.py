@@ -315,3 +315,18 @@ def test_doc000_and_doc004_shapes():
     assert (c, h, w) == (8, 26, 26)
     ph = L.pool_output_size(h, 2)
     assert ph == 13 and c * ph * ph == 1352
+
+
+@pytest.mark.parametrize("x,k,b,what", [
+    (np.full((5, 5), 1e308), np.eye(3), 0.0, "input value"),
+    (np.ones((5, 5)), -2e6 * np.eye(3), 0.0, "kernel value"),
+    (np.ones((5, 5)), np.eye(3), 1e9, "bias"),
+])
+def test_typed_values_beyond_a_million_are_refused_with_the_culprit(x, k, b, what):
+    with pytest.raises(L.LessonError, match=f"Keep every {what} between"):
+        L.conv_setup(x, k, b)
+    L.conv_setup(np.full((5, 5), 1e6), np.eye(3), -1e6)   # the bounds themselves are fine
+
+
+def test_fmt_writes_huge_numbers_short():
+    assert L.fmt(1e308) == "1e+308" and L.fmt(-3e20) == "−3e+20" and L.fmt(123456789012) == "123456789012"

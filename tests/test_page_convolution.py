@@ -121,3 +121,19 @@ def test_relu_then_max_pool_of_the_320_map(at):
     assert any(c.value.startswith("ReLU set 0 of 25 values") for c in at.caption)
     assert any(m.value == "Output (1, 1): max(320, 206, 210, 89) = 320" for m in at.markdown)
     assert "only to its winning cell" in at.info[0].value
+
+
+@pytest.mark.parametrize("cell,message", [(None, "not a number"), (1e308, "1e+308 is too large")])
+def test_an_empty_or_huge_typed_cell_is_one_clear_error(at, cell, message):
+    at.selectbox(key="conv_source").select("Type your own grid").run()
+    at.session_state["conv_grid_5x5"] = {"edited_rows": {0: {"2": cell}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value
+    assert at.selectbox(key="conv_source").value == "Type your own grid"   # nothing the learner chose is lost
+
+
+def test_a_huge_bias_is_one_clear_error(at):
+    at.number_input(key="conv_bias").set_value(1e9).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "Keep every bias between" in at.error[0].value
