@@ -278,6 +278,26 @@ def _check_target(target: int, spec: dict) -> None:
 # What-if: an edited copy
 # ---------------------------------------------------------------------------------------------
 
+# A what-if weight beyond this teaches nothing a large one does not, and float32 activations
+# overflow to inf/NaN not far past it in a deep network.
+MAX_EDIT_ABS = 1e3
+
+
+def check_kernel_values(kernel) -> np.ndarray:
+    """The edited kernel as float64, or IntrospectionError saying which cell to fix."""
+    try:
+        k = np.array(kernel, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise IntrospectionError("Every kernel cell needs a number; fix the cells that are not numbers.") from None
+    if not np.isfinite(k).all():
+        raise IntrospectionError("Every kernel cell needs a number; fill in the empty cells and apply again.")
+    if k.size and np.abs(k).max() > MAX_EDIT_ABS:
+        big = float(k.flat[np.abs(k).argmax()])
+        raise IntrospectionError(f"Keep kernel values between −1000 and 1000 (trained ones are near ±1); "
+                                 f"{big:.4g} is too large.")
+    return k
+
+
 def what_if(model: nn.Module, layer_index: int, out_channel: int, kernel=None, *, zero: bool = False,
             in_channel: int | None = None, bias: float | None = None, spec: dict | None = None) -> nn.Module:
     """A copy of ``model`` with one kernel of conv layer ``layer_index`` replaced or zeroed.
@@ -299,9 +319,7 @@ def what_if(model: nn.Module, layer_index: int, out_channel: int, kernel=None, *
             if conv.bias is not None:
                 conv.bias[out_channel] = 0.0
         if kernel is not None:
-            k = torch.tensor(np.array(kernel, dtype=np.float64)).to(w.dtype)
-            if not torch.isfinite(k).all():
-                raise IntrospectionError("Every kernel value must be a number.")
+            k = torch.tensor(check_kernel_values(kernel)).to(w.dtype)
             if k.ndim == 2:
                 if k.shape != w.shape[1:]:
                     raise IntrospectionError(f"The kernel must be {w.shape[1]}×{w.shape[2]}, got {tuple(k.shape)}.")

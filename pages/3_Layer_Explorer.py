@@ -125,8 +125,10 @@ with st.expander("What if… you edit or zero a kernel? (on a copy of the model)
         b1, b2, b3 = st.columns(3)
         if b1.button("Apply the edited kernel", key=K + "wi_apply"):
             vals = pd.DataFrame(edited).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-            if not np.isfinite(vals).all():
-                st.error("Every kernel cell needs a number; fill in the empty cells and apply again.")
+            try:  # checked here, so a bad edit never joins (or clears) the edits already made
+                vals = intro.check_kernel_values(vals)
+            except intro.IntrospectionError as exc:
+                st.error(str(exc))
             else:
                 _add_edit({"layer": li, "out": oc, "in": ic, "kernel": vals, "zero": False,
                            "label": f"kernel {oc + 1} of layer {li + 1} edited"

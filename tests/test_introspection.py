@@ -169,6 +169,10 @@ def test_what_if_errors_are_clear():
         I.what_if(b.model, 0, n_kernels, zero=True)
     with pytest.raises(I.IntrospectionError, match="must be 3×3"):
         I.what_if(b.model, 0, 0, np.zeros((2, 2)))
+    with pytest.raises(I.IntrospectionError, match="fill in the empty cells"):
+        I.what_if(b.model, 0, 0, np.full((3, 3), np.nan))
+    with pytest.raises(I.IntrospectionError, match="1e\\+300 is too large"):   # float32 would make it inf
+        I.what_if(b.model, 0, 0, np.full((3, 3), 1e300))
 
 
 def test_non_sequential_module_is_walked_with_hooks():

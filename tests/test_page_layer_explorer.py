@@ -103,3 +103,16 @@ def test_any_architecture_the_train_page_builds(at, spec):
     assert len(layer_expanders(at)) == len(spec["layers"])
     if spec["input_shape"] != [1, 28, 28]:
         assert any("resized from 28×28 to 32×32" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("cell,message", [(None, "fill in the empty cells"), (1e9, "1e+09 is too large")])
+def test_a_bad_edited_kernel_is_refused_and_earlier_edits_stay(at, cell, message):
+    at.run()
+    at.button(key="lx_wi_zero").click().run()                     # a first, good edit: kernel 1 zeroed
+    assert "kernel 1 of layer 1 zeroed" in at.warning[0].value
+    at.number_input(key="lx_wi_out").set_value(2).run()
+    at.session_state["lx_wi_edit_0_1_0_1"] = {"edited_rows": {0: {"2": cell}}, "added_rows": [], "deleted_rows": []}
+    at.button(key="lx_wi_apply").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value
+    assert "kernel 1 of layer 1 zeroed" in at.warning[0].value and "kernel 2" not in at.warning[0].value
