@@ -7,6 +7,7 @@ Markdown, written out the way the notes do.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -83,6 +84,8 @@ def parse_numbers(text: str, count: int | None = None, hint: str = "") -> list[f
                 raise ValueError
         except (ValueError, ZeroDivisionError):
             raise AnswerError(f"'{tok}' is not a number. {hint}".strip()) from None
+        if not math.isfinite(vals[-1]):  # '1e400', 'inf/2', 'nan/1'
+            raise AnswerError(f"'{tok}' is not a finite number. {hint}".strip())
     if count is not None and len(vals) != count:
         raise AnswerError(f"Expected {count} number{'s' if count != 1 else ''}, got {len(vals)}. {hint}".strip())
     return vals

@@ -69,13 +69,13 @@ def _show_grids() -> None:
         out = g["output"]
         hidden = np.argwhere(np.isnan(out))
         names = {tuple(rc): n for rc, n in zip(map(tuple, hidden), "XY")}
-        txt = [[names.get((r, c), fmt(out[r, c])) for c in range(out.shape[1])] for r in range(out.shape[0])]
-        filled = np.where(np.isnan(out), np.nanmean(out), out)
-        lim = lp.signed_limits(filled)
-        cols[2].plotly_chart(lp.grid(filled, title="Output", colorscale="RdBu", zmid=0, zmin=lim[0], zmax=lim[1],
-                                     text=txt, height=280, text_size=15,
-                                     rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR) for r, c in hidden]),
-                             key=f"{K}out_{ident}")
+        # hidden cells stay empty (no colour, no hover value that would hint at the answer), named X / Y
+        txt = [["" if (r, c) in names else fmt(out[r, c]) for c in range(out.shape[1])] for r in range(out.shape[0])]
+        lim = lp.signed_limits(out)
+        fig = lp.grid(out, title="Output", colorscale="RdBu", zmid=0, zmin=lim[0], zmax=lim[1], text=txt,
+                      height=280, text_size=15, rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR) for r, c in hidden])
+        lp.label_cells(fig, [(r, c, n) for (r, c), n in names.items()], hover="{label}: the value to find")
+        cols[2].plotly_chart(fig, key=f"{K}out_{ident}")
     if "map" in g:
         cols[0].plotly_chart(lp.grid(g["map"], title=f"Map {g['map'].shape[0]}×{g['map'].shape[1]}",
                                      colorscale="Viridis", digits=0, height=300, text_size=15),

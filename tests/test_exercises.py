@@ -87,6 +87,9 @@ def test_answers_are_parsed_forgivingly_and_bad_ones_explained():
         E.parse_numbers("1 abc", 2)
     with pytest.raises(E.AnswerError, match="Type your answer first"):
         E.parse_numbers("  ", 1)
+    for tok in ("1e400", "inf/2", "nan/1"):
+        with pytest.raises(E.AnswerError, match=f"'{tok}' is not a finite number"):
+            E.parse_numbers(f"1 {tok}", 2)
 
 
 def test_random_kind_comes_from_the_seed():

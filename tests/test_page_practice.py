@@ -1,6 +1,9 @@
 """The Practice page through AppTest: answer, check, score, worked solution, new exercise."""
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -92,3 +95,17 @@ def test_show_the_solution_and_new_exercise(at):
     assert at.session_state["pr_seed"] != 4
     assert not at.expander  # a fresh exercise has no solution showing yet
     assert at.selectbox(key="pr_kind").value == E.KINDS["max_pool"]
+
+
+def test_find_xy_hides_the_two_cells_completely(at):
+    ex = pick(at, "find_xy", 3)
+    data = json.loads(at.get("plotly_chart")[-1].proto.spec)["data"]   # the output grid, the last chart
+    heat, labels = data[0], data[-1]
+    z = heat["z"]   # plotly sends arrays as base64 bytes
+    z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(3, 3) if isinstance(z, dict) else \
+        np.asarray(z, dtype=float)
+    hidden = [tuple(int(v) for v in rc) for rc in np.argwhere(np.isnan(z))]
+    assert len(hidden) == 2 and heat["hoverongaps"] is False   # no colour and no hover value for X and Y
+    assert labels["mode"] == "text" and list(labels["text"]) == ["X", "Y"]
+    assert [(y, x) for x, y in zip(labels["x"], labels["y"])] == hidden
+    assert all(h.endswith("the value to find") for h in labels["hovertext"])

@@ -85,6 +85,16 @@ def grid(values, *, title: str = "", colorscale: str | list = "Viridis", zmid: f
     return _layout(fig, title, height, rows, cols, colorbar)
 
 
+def label_cells(fig: go.Figure, cells, *, hover: str = "{label}", size: int = 16) -> go.Figure:
+    """Write a label (e.g. 'X') in grid cells (row, col, label), in the theme's text colour, with its own hover."""
+    if cells:
+        rows, cols, labels = zip(*cells)
+        fig.add_trace(go.Scatter(x=list(cols), y=list(rows), mode="text", text=list(labels), showlegend=False,
+                                 textfont=dict(size=size), hoverinfo="text",
+                                 hovertext=[hover.format(label=lab) for lab in labels]))
+    return fig
+
+
 def signed_limits(*arrays) -> tuple[float, float]:
     """A symmetric colour range around 0 that covers every array."""
     m = max((float(np.nanmax(np.abs(a))) for a in arrays if np.size(a) and np.isfinite(a).any()), default=1.0)
