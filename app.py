@@ -5,24 +5,26 @@ import streamlit as st
 from cnn_core import data, specs
 from ui import state
 
-st.set_page_config(page_title="CNN Explorer", page_icon="🧠", layout="wide")
+st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide")
 
+# Material icons, not emoji: they come with Streamlit's own font, so they draw in every browser
+# (emoji need a colour-emoji font, which many Linux machines lack: they showed as empty boxes).
 PAGES = [
-    ("pages/1_Draw_and_Predict.py", "Draw & Predict", "✏️",
+    ("pages/1_Draw_and_Predict.py", "Draw & Predict", ":material/draw:",
      "Draw a digit and watch a trained CNN classify it live, with the 28×28 input it really gets."),
-    ("pages/2_Convolution.py", "Convolution", "🔍",
+    ("pages/2_Convolution.py", "Convolution", ":material/grid_on:",
      "Slide a kernel over your drawing one step at a time: window, products, sum, stride, padding, ReLU, pooling."),
-    ("pages/3_Layer_Explorer.py", "Layer Explorer", "🧩",
+    ("pages/3_Layer_Explorer.py", "Layer Explorer", ":material/layers:",
      "Every layer's feature maps and kernels for your input, what drove the answer, and what-if edits."),
-    ("pages/4_Softmax_and_Loss.py", "Softmax & Loss", "📐",
+    ("pages/4_Softmax_and_Loss.py", "Softmax & Loss", ":material/functions:",
      "From logits to probabilities to cross-entropy, in nats and bits, with the lecture's examples."),
-    ("pages/5_Practice.py", "Practice", "📝",
+    ("pages/5_Practice.py", "Practice", ":material/edit_note:",
      "Generated exercises like the lecture's, checked as you answer, with worked solutions."),
-    ("pages/6_Train.py", "Train", "🏋️",
+    ("pages/6_Train.py", "Train", ":material/model_training:",
      "Pick data, architecture and knobs; train in the background and watch the curves move."),
-    ("pages/7_Evaluate.py", "Evaluate", "📊",
+    ("pages/7_Evaluate.py", "Evaluate", ":material/analytics:",
      "Confusion matrix, precision / recall / F1, top-k accuracy and the most confident mistakes."),
-    ("pages/8_Sweep.py", "Sweep", "🧪",
+    ("pages/8_Sweep.py", "Sweep", ":material/tune:",
      "Grid searches over kernel count, learning rate or dropout, as the source documents ran them."),
 ]
 
@@ -35,7 +37,16 @@ def bundled_overview() -> tuple[str, str, int, list[int], np.ndarray]:
     return ds.name, ds.source, len(ds), ds.class_counts().tolist(), ds.images[firsts, 0]
 
 
-st.title("🧠 CNN Explorer")
+def digit_strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:
+    """Ten 28×28 digits side by side with grey gaps, enlarged without blur: one picture that never wraps."""
+    n, h, w = images.shape
+    strip = np.full((h, n * w + (n - 1) * gap), 96, np.uint8)
+    for i, img in enumerate(images):
+        strip[:, i * (w + gap):i * (w + gap) + w] = img
+    return np.kron(strip, np.ones((scale, scale), np.uint8))
+
+
+st.title("CNN Explorer")
 st.markdown(
     "**Open a convolutional neural network and see how it sees.** Draw a digit, then follow it "
     "through every step the network takes: the convolution window sliding over your strokes, the "
@@ -56,24 +67,31 @@ left, right = st.columns(2)
 with left:
     st.subheader("Active model")
     acc = bundle.meta.get("accuracy")
+    infos = specs.layer_infos(bundle.spec)
+    # the name as text, not a metric: a metric cuts a long name to "defau…"
+    st.markdown(f"**{bundle.name}**")
     m1, m2, m3 = st.columns(3)
-    m1.metric("Model", bundle.name)
-    m2.metric("Held-out accuracy", f"{acc * 100:.2f} %" if isinstance(acc, (int, float)) else "not measured")
-    m3.metric("Parameters", f"{specs.count_params(bundle.spec):,}")
+    m1.metric("Held-out accuracy", f"{acc * 100:.2f} %" if isinstance(acc, (int, float)) else "not measured")
+    m2.metric("Parameters", f"{specs.count_params(bundle.spec):,}")
+    m3.metric("Layers", len(infos))
     if bundle.meta.get("accuracy_note"):
         st.caption(bundle.meta["accuracy_note"])
     st.caption(f"Trained on: {bundle.meta.get('dataset', 'unknown')} · engine: {bundle.meta.get('engine', 'torch')}"
                f" · created {bundle.meta.get('created', 'unknown')}")
+    st.markdown("**Architecture**: " + " → ".join(["input " + "×".join(map(str, bundle.spec["input_shape"]))]
+                                                   + [info.label for info in infos]))
     rows = [{"#": info.index + 1, "layer": info.label, "output shape": " × ".join(map(str, info.out_shape)),
-             "parameters": info.params} for info in specs.layer_infos(bundle.spec)]
-    with st.expander("Architecture", expanded=False):
+             "parameters": info.params} for info in infos]
+    with st.expander("Layer by layer: output shapes and parameters", expanded=False):
         st.dataframe(rows, hide_index=True, width="stretch")
 
 with right:
     name, source, n, counts, examples = bundled_overview()
     st.subheader("Bundled data set")
+    per_class = str(min(counts)) if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
     st.write(f"**{name}**: {n:,} real handwritten digits, 28×28 greyscale, "
-             f"{min(counts)}–{max(counts)} per class. Works offline; full MNIST, Fashion-MNIST and your own "
+             f"{per_class} per class. Works offline; full MNIST, Fashion-MNIST and your own "
              "image folders can be loaded on the Train page.")
     st.caption(source)
-    st.image(list(examples), width=48, caption=[str(c) for c in range(len(examples))])
+    st.image(digit_strip(examples), width="stretch", output_format="PNG",
+             caption="One digit of each class, 0 to 9, as the model sees it")

@@ -6,7 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 from cnn_core import data, predict, preprocess
 from ui import plots, state
 
-st.set_page_config(page_title="Draw & Predict", page_icon="✏️", layout="wide")
+st.set_page_config(page_title="Draw & Predict", page_icon=":material/draw:", layout="wide")
 bundle = state.sidebar_active_model()
 
 CANVAS_PX = 280

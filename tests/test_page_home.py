@@ -25,16 +25,20 @@ def _metric(at, label):
 def test_home_shows_the_default_model_with_its_held_out_accuracy(at):
     assert not at.exception
     meta = pretrained.load_default_bundle().meta
-    assert _metric(at, "Model").value == meta["name"]
+    assert f"**{meta['name']}**" in [m.value for m in at.markdown]   # whole, never cut short
     assert _metric(at, "Held-out accuracy").value == f"{meta['accuracy'] * 100:.2f} %"
     spec = pretrained.load_default_bundle().spec
     assert _metric(at, "Parameters").value == f"{specs.count_params(spec):,}"
     assert any(meta["accuracy_note"][:40] in c.value for c in at.caption)
+    infos = specs.layer_infos(spec)
+    arch = next(m.value for m in at.markdown if m.value.startswith("**Architecture**"))
+    assert arch.endswith(" → ".join(i.label for i in infos)) and "input 1×28×28" in arch
+    assert _metric(at, "Layers").value == str(len(infos))
 
 
 def test_home_describes_the_bundled_data_set(at):
     text = " ".join(m.value for m in at.markdown)
-    assert "5,000" in text and "MNIST" in text
+    assert "5,000" in text and "MNIST" in text and "500 per class" in text and "500–500" not in text
     assert any("CC BY-SA 3.0" in c.value for c in at.caption)
 
 
@@ -44,6 +48,23 @@ def test_home_follows_the_active_model(at):
                                                    {"name": "my seed-000 run", "accuracy": 0.8871})
     at.run()
     assert not at.exception
-    assert _metric(at, "Model").value == "my seed-000 run"
+    assert "**my seed-000 run**" in [m.value for m in at.markdown]
     assert _metric(at, "Held-out accuracy").value == "88.71 %"
     assert _metric(at, "Parameters").value == "13,610"   # 8·9 + 8 + 1,352·10 + 10
+
+
+
+def test_the_ten_example_digits_are_one_picture_that_cannot_wrap(at):
+    images = at.get("image")
+    assert len(images) == 1 and len(images[0].proto.imgs) == 1   # one strip, not ten pictures in a flow
+    assert images[0].proto.imgs[0].caption.startswith("One digit of each class")
+    assert images[0].proto.imgs[0].url.endswith(".png")          # no JPEG smudge around the strokes
+
+
+def test_the_page_map_links_every_page_with_a_font_icon_not_an_emoji(at):
+    links = at.get("page_link")
+    assert sorted(ln.proto.label for ln in links) == sorted(["**Draw & Predict**", "**Convolution**", "**Layer Explorer**",
+                                                "**Softmax & Loss**", "**Practice**", "**Train**", "**Evaluate**",
+                                                "**Sweep**"])
+    assert all(ln.proto.icon.startswith(":material/") for ln in links)   # draws without an emoji font
+    assert {ln.proto.page for ln in links} == {p.stem.split("_", 1)[1] for p in (ROOT / "pages").glob("[1-8]_*.py")}
