@@ -159,7 +159,12 @@ prev_shape = tuple(result.input.shape)
 for lo in result.layers:
     last = lo.index == len(result.layers) - 1
     title = f"{lo.index + 1}. {lo.label} → {' × '.join(map(str, lo.shape))}"
-    with st.expander(title, expanded=lo.index < 2 or last):
+    # lazy: a closed layer costs nothing; all of them drawn at once sent ~5 MB to the browser per rerun
+    box = st.expander(title, expanded=lo.index < 2 or last, key=f"{K}open_{lo.index}", on_change="rerun")
+    if box.open is False:
+        prev_shape = lo.shape
+        continue
+    with box:
         a = lo.output
         if lo.is_maps:
             lo_v, hi_v = float(a.min()), float(a.max())

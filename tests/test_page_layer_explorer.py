@@ -116,3 +116,13 @@ def test_a_bad_edited_kernel_is_refused_and_earlier_edits_stay(at, cell, message
     assert not at.exception
     assert len(at.error) == 1 and message in at.error[0].value
     assert "kernel 1 of layer 1 zeroed" in at.warning[0].value and "kernel 2" not in at.warning[0].value
+
+
+def test_closed_layers_cost_nothing_until_opened(at):
+    at.run()
+    charts = {e.label.split(".")[0]: len(e.get("plotly_chart")) for e in at.expander if not e.label.startswith("What")}
+    assert charts["1"] == 2 and charts["2"] == 1 and charts["5"] == 0   # maps (+ kernels tab) only where open
+    at.session_state["lx_open_4"] = True                                 # the learner opens layer 5
+    at.run()
+    layer5 = next(e for e in at.expander if e.label.startswith("5. "))
+    assert len(layer5.get("plotly_chart")) == 2 and not at.exception
