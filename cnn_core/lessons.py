@@ -311,6 +311,16 @@ def relu(x) -> np.ndarray:
 # Pooling: outputs, winners and where the gradient goes
 # ---------------------------------------------------------------------------------------------
 
+def _runs(values: list[int]) -> str:
+    """[5] → '5', [3, 6] → '3, 6', [7, 8, 9] → '7–9'."""
+    out, start = [], values[0]
+    for a, b in zip(values, values[1:] + [None]):
+        if b != a + 1:
+            out.append(str(start) if start == a else f"{start}–{a}")
+            start = b
+    return ", ".join(out)
+
+
 @dataclass(frozen=True)
 class PoolResult:
     kind: str                      # "max" or "avg"
@@ -344,6 +354,31 @@ class PoolResult:
                     r0, c0, r1, c1 = self.window(i, j)
                     grad[r0:r1, c0:c1] += g[i, j] / (self.k * self.k)
         return grad
+
+    def uncovered_note(self) -> str:
+        """'' when the windows reach every cell, else which rows / columns no window covers and why:
+        the floor in ⌊(n − k)/s⌋ + 1 drops the last ones, a stride larger than the window skips some."""
+        oh, ow = self.output.shape
+        parts, reasons = [], set()
+        for what, n, m in (("row", self.input.shape[0], oh), ("column", self.input.shape[1], ow)):
+            covered = np.zeros(n, bool)
+            for i in range(m):
+                covered[i * self.stride:i * self.stride + self.k] = True
+            missed = [int(v) + 1 for v in np.flatnonzero(~covered)]
+            if missed:
+                parts.append(f"{what}{'s' if len(missed) > 1 else ''} {_runs(missed)}")
+                reasons.add("floor" if missed[-1] == n else "stride")
+                if any(v < (m - 1) * self.stride + self.k for v in missed):
+                    reasons.add("stride")
+        if not parts:
+            return ""
+        text = " and ".join(parts)
+        why = " and ".join(r for r in (
+            "the floor in the output-size formula drops the last ones" if "floor" in reasons else "",
+            f"a stride of {self.stride} jumps over cells a {self.k}×{self.k} window cannot reach"
+            if "stride" in reasons else "") if r)
+        return (f"{text[0].upper() + text[1:]} {'are' if len(parts) > 1 or 's ' in parts[0][:8] else 'is'} "
+                f"in no window ({why}): pooling never looks at them, and they get no gradient.")
 
     def routing_note(self) -> str:
         if self.kind == "max":

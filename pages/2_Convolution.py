@@ -74,6 +74,8 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
     src = st.selectbox("Input", sources, key=K + "source", on_change=_apply_example)
     if drawing is None:
         st.caption("Draw a digit on the Draw page to step through your own drawing here.")
+    elif src != SRC_DRAWING:
+        st.caption(f"Your drawing from the Draw page is waiting in this list: “{SRC_DRAWING}”.")
     if src == SRC_DRAWING:
         return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
     if src == SRC_DIGIT:
@@ -306,6 +308,8 @@ oh, ow = pooled.output.shape
 st.markdown(f"**Pooling output size**: {L.pool_output_formula(pool_in.shape[0], int(pk), int(ps))}"
             + (f" × {L.pool_output_formula(pool_in.shape[1], int(pk), int(ps))}" if pool_in.shape[0] != pool_in.shape[1] else "")
             + f" → {oh}×{ow}.")
+if pooled.uncovered_note():
+    st.caption(pooled.uncovered_note())
 cells = [f"({i + 1}, {j + 1})" for i in range(oh) for j in range(ow)]
 pick = st.select_slider("Show the window of output cell", cells, key=f"{K}poolcell_{oh}x{ow}")
 pi, pj = (int(v) - 1 for v in pick.strip("()").split(", "))

@@ -330,3 +330,18 @@ def test_typed_values_beyond_a_million_are_refused_with_the_culprit(x, k, b, wha
 
 def test_fmt_writes_huge_numbers_short():
     assert L.fmt(1e308) == "1e+308" and L.fmt(-3e20) == "−3e+20" and L.fmt(123456789012) == "123456789012"
+
+
+@pytest.mark.parametrize("shape,k,s,note", [
+    ((6, 6), 2, 2, ""),
+    ((5, 5), 2, 2, "Row 5 and column 5 are in no window (the floor in the output-size formula drops the last ones)"),
+    ((5, 6), 2, 2, "Row 5 is in no window (the floor"),
+    ((8, 8), 2, 3, "Rows 3, 6 and columns 3, 6 are in no window (a stride of 3 jumps over cells"),
+])
+def test_pooling_says_which_cells_no_window_covers(shape, k, s, note):
+    x = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    res = L.pool2d(x, "max", k, s)
+    assert res.uncovered_note().startswith(note) if note else res.uncovered_note() == ""
+    # the cells named are exactly those whose gradient is always 0 under max and average pooling alike
+    grad = L.pool2d(x, "avg", k, s).route_gradient()
+    assert bool(note) == bool((grad == 0).any())

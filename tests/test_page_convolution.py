@@ -64,8 +64,10 @@ def test_the_shared_drawing_is_the_input(at):
     at.session_state["current_input"] = img
     at.session_state["current_input_source"] = "your drawing"
     at.run()
+    assert any("Your drawing from the Draw page is waiting" in c.value for c in at.caption)
     at.selectbox(key="conv_source").select("Your drawing").run()
     assert not at.exception
+    assert not any("is waiting" in c.value for c in at.caption)
     assert any("⌊(28 + 2·1 − 3)/1⌋ + 1 = ⌊27/1⌋ + 1 = 28" in m.value for m in at.markdown)
     assert step_line(at).startswith("**Step 1 of 784**")
     at.radio(key="conv_ksrc").set_value("Active model's first conv layer").run()
@@ -120,6 +122,7 @@ def test_pooling_the_notes_map(at):
 def test_relu_then_max_pool_of_the_320_map(at):
     assert any(c.value.startswith("ReLU set 0 of 25 values") for c in at.caption)
     assert any(m.value == "Output (1, 1): max(320, 206, 210, 89) = 320" for m in at.markdown)
+    assert any(c.value.startswith("Row 5 and column 5 are in no window") for c in at.caption)   # 2×2, stride 2 on 5×5
     assert "only to its winning cell" in at.info[0].value
 
 
