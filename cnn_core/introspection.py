@@ -18,7 +18,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .specs import describe_layer
+from .lessons import pool_output_formula
+from .specs import conv_output_formula, describe_layer, layer_infos
 
 
 class IntrospectionError(ValueError):
@@ -178,6 +179,36 @@ def introspect(model: nn.Module, image, spec: dict, class_names: list[str] | Non
     probs = torch.softmax(lg, dim=0).numpy()
     names = list(class_names or [str(i) for i in range(probs.size)])
     return Introspection(x[0].numpy(), layers, lg.numpy(), probs, names)
+
+
+def layer_arithmetic(spec: dict) -> dict[int, list[str]]:
+    """For each spec layer with a shape or parameter rule, its arithmetic with the numbers substituted:
+    {0: ['Output size ⌊(28 + 2·1 − 3)/1⌋ + 1 = 28 (height and width)',
+         'Parameters: 32 kernels × (1·3·3 weights + 1 bias) = 320'], ...}."""
+    out: dict[int, list[str]] = {}
+    for info, layer in zip(layer_infos(spec), spec["layers"]):
+        lines = []
+        if info.type in ("conv2d", "maxpool2d", "avgpool2d"):
+            c, h, w = info.in_shape
+            if info.type == "conv2d":
+                f, s, p = int(layer["kernel_size"]), int(layer.get("stride", 1)), int(layer.get("padding", 0))
+                sizes = [conv_output_formula(n, f, p, s) for n in ((h,) if h == w else (h, w))]
+            else:
+                f = int(layer.get("kernel_size", 2))
+                sizes = [pool_output_formula(n, f, int(layer.get("stride") or f)) for n in ((h,) if h == w else (h, w))]
+            lines.append("Output size " + (f"{sizes[0]} (height and width)" if h == w
+                                           else f"{sizes[0]} (height), {sizes[1]} (width)"))
+            if info.type == "conv2d":
+                oc = info.out_shape[0]
+                lines.append(f"Parameters: {oc} kernels × ({c}·{f}·{f} weights + 1 bias) = {info.params:,}")
+        elif info.type == "dense":
+            n_in, n_out = info.in_shape[0], info.out_shape[0]
+            lines.append(f"Parameters: {n_in:,} inputs × {n_out} units + {n_out} biases = {info.params:,}")
+        elif info.type == "batchnorm2d":
+            lines.append(f"Parameters: a scale γ and a shift β per channel, 2 × {info.in_shape[0]} = {info.params}")
+        if lines:
+            out[info.index] = lines
+    return out
 
 
 def map_stats(maps: np.ndarray) -> list[MapStats]:

@@ -155,6 +155,10 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                             "mean": st.column_config.NumberColumn(format="%.3f")})
 
 kernels_at = {ck.index: ck for ck in convs}
+try:
+    arithmetic = intro.layer_arithmetic(spec)
+except (KeyError, TypeError, ValueError):  # a spec that does not describe the model: maps still shown
+    arithmetic = {}
 prev_shape = tuple(result.input.shape)
 for lo in result.layers:
     last = lo.index == len(result.layers) - 1
@@ -166,6 +170,8 @@ for lo in result.layers:
         continue
     with box:
         a = lo.output
+        if lo.index in arithmetic:
+            st.caption(" · ".join(arithmetic[lo.index]))
         if lo.is_maps:
             lo_v, hi_v = float(a.min()), float(a.max())
             signed = lo_v < 0

@@ -207,3 +207,15 @@ def test_numpy_engine_models_are_looked_into_through_their_torch_twin(dtype):
     assert I.grad_cam(np_model, digit(), spec, 1).shape == (28, 28)
     edited = I.what_if(np_model, 0, 0, zero=True, spec=spec)
     assert np.all(I.introspect(edited, digit(), spec).layers[0].output[0] == 0)
+
+
+def test_layer_arithmetic_substitutes_the_numbers_and_adds_up_to_the_parameter_count():
+    spec = specs.preset("lenet-5")
+    lines = I.layer_arithmetic(spec)
+    assert lines[0] == ["Output size ⌊(28 + 2·2 − 5)/1⌋ + 1 = 28 (height and width)",
+                        "Parameters: 6 kernels × (1·5·5 weights + 1 bias) = 156"]
+    assert lines[2] == ["Output size ⌊(28 − 2)/2⌋ + 1 = 14 (height and width)"]
+    assert lines[7] == ["Parameters: 400 inputs × 120 units + 120 biases = 48,120"]
+    counted = sum(int(line.rsplit("= ", 1)[1].replace(",", "")) for ls in lines.values() for line in ls
+                  if line.startswith("Parameters"))
+    assert counted == specs.count_params(spec) == sum(p.numel() for p in specs.build_torch(spec).parameters())

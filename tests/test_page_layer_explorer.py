@@ -6,6 +6,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from cnn_core import introspection as intro
 from cnn_core import pretrained, specs
 from cnn_core.checkpoints import ModelBundle
 
@@ -37,6 +38,9 @@ def test_every_layer_of_the_default_model_in_order(at):
     assert layer_expanders(at) == [f"{i.index + 1}. {i.label} → {' × '.join(map(str, i.out_shape))}" for i in infos]
     assert at.metric[0].label == "Prediction"
     assert any("label 7" in c.value for c in at.caption)  # opens on a bundled 7
+    first = next(e for e in at.expander if e.label.startswith("1. "))
+    assert first.caption[0].value == " · ".join(intro.layer_arithmetic(spec)[0])
+    assert "⌊(28 + 2·1 − 3)/1⌋ + 1 = 28" in first.caption[0].value and "= 320" in first.caption[0].value
 
 
 def test_the_shared_drawing_is_explained(at):
