@@ -234,8 +234,9 @@ with a1:
     st.caption("Saliency: how much a tiny change of each pixel moves this class's score (|gradient|). "
                "Grad-CAM: where the chosen conv layer's maps that favour this class are active. Both by captum.")
 try:
-    sal = intro.saliency(model, image, spec, int(target))
-    cam = intro.grad_cam(model, image, spec, int(target), cam_layer) if conv_idx else None
+    with a2, st.spinner("Computing saliency and Grad-CAM with captum…"):
+        sal = intro.saliency(model, image, spec, int(target))
+        cam = intro.grad_cam(model, image, spec, int(target), cam_layer) if conv_idx else None
 except intro.IntrospectionError as exc:
     st.error(str(exc))
 else:
