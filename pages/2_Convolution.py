@@ -167,6 +167,13 @@ with c_k:
         bias = float(st.number_input("Bias", value=L.RGB_BIAS, step=0.5, key=K + "rgbbias"))
     else:
         kernel, bias, kdesc = kernel_controls(1)
+        if st.session_state.get(K + "ksrc") != KSRC_TYPED:  # typed kernels are already on screen, in the editor
+            klim = lp.signed_limits(kernel[0])
+            whole = np.allclose(kernel, np.round(kernel))
+            st.plotly_chart(lp.grid(kernel[0], title=f"Kernel {kernel.shape[1]}×{kernel.shape[2]}", colorscale="RdBu",
+                                    zmid=0, zmin=klim[0], zmax=klim[1], digits=0 if whole else 3, height=190,
+                                    hover_name="weight", text_size=12 if kernel.shape[1] <= 3 else 10),
+                            key=K + "fig_kernel")
 with c_g:
     stride, padding = geometry_controls(K + "rgb_", "valid", 0) if rgb else geometry_controls(K)
 

@@ -140,3 +140,23 @@ def test_a_huge_bias_is_one_clear_error(at):
     at.number_input(key="conv_bias").set_value(1e9).run()
     assert not at.exception
     assert len(at.error) == 1 and "Keep every bias between" in at.error[0].value
+
+
+def test_the_chosen_kernel_is_drawn_with_hover_values(at):
+    import base64
+    import json
+
+    def kernel_chart():
+        for chart in at.get("plotly_chart"):
+            fig = json.loads(chart.proto.spec)
+            if fig["layout"].get("title", {}).get("text", "").startswith("Kernel "):
+                return fig
+        return None
+
+    fig = kernel_chart()
+    z = fig["data"][0]["z"]
+    z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(3, 3) if isinstance(z, dict) else z
+    assert np.array_equal(z, [[0, -1, 0], [-1, 5, -1], [0, -1, 0]])           # the notes' sharpen kernel
+    assert fig["data"][0]["zmid"] == 0 and "weight" in fig["data"][0]["hovertemplate"]
+    at.radio(key="conv_ksrc").set_value("Type it in").run()
+    assert kernel_chart() is None                                           # the editor shows it instead
