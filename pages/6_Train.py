@@ -10,7 +10,8 @@ from cnn_core import train as train_cli  # noqa: E402
 from cnn_core.augment import Augmentation  # noqa: E402
 from cnn_core.folders import FolderDatasetError  # noqa: E402
 from cnn_core.summary import summarize  # noqa: E402
-from cnn_core.training import ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
+from cnn_core.training import DEFAULT_BUILDER as DB  # noqa: E402
+from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
 from ui import state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 
@@ -24,7 +25,13 @@ AUG_LABELS = {"flip": "horizontal flip", "rotate": "rotate ±10°", "translate":
 # What the documents trained each preset with; applied when a preset is picked.
 PRESET_TRAINING = {"seed-000": ("sgd", 0.01, 100), "seed-004": ("sgd", 0.01, 8), "seed-002": ("adam", 0.001, 64),
                    "lenet-5": ("momentum", 0.01, 64)}
-DEFAULTS = {"tr_optimizer": "adam", "tr_lr": 0.002, "tr_batch": 32, "tr_epochs": 8}
+DEFAULTS = {"tr_optimizer": DEFAULT_TRAINING["optimizer"], "tr_lr": DEFAULT_TRAINING["lr"],
+            "tr_batch": DEFAULT_TRAINING["batch_size"], "tr_epochs": DEFAULT_TRAINING["epochs"],
+            "tr_seed": DEFAULT_TRAINING["seed"], "tr_blocks": DB["blocks"],
+            "tr_kernels": ", ".join(str(k) for k in DB["kernels"]), "tr_ksize": DB["kernel_size"],
+            "tr_stride": DB["stride"], "tr_padding": DB["padding"], "tr_pooling": DB["pooling"],
+            "tr_activation": DB["activation"], "tr_dense": DB["dense_width"], "tr_dropout": DB["dropout_p"],
+            "tr_bn": DB["batchnorm"]}
 for k, v in DEFAULTS.items():
     st.session_state.setdefault(k, v)
 
@@ -107,19 +114,19 @@ def architecture(ds) -> dict | None:
                        "rate and batch size below.")
             return specs.preset(name, input_shape=shape, num_classes=k)
         c1, c2, c3 = st.columns(3)
-        blocks = c1.number_input("conv blocks", 1, 4, 2, key="tr_blocks")
-        kernels_txt = c2.text_input("kernels per block", "16, 32", key="tr_kernels",
+        blocks = c1.number_input("conv blocks", 1, 4, key="tr_blocks")
+        kernels_txt = c2.text_input("kernels per block", key="tr_kernels",
                                     help="One number for every block, or one per block separated by commas.")
-        ksize = c3.number_input("kernel size", 1, 11, 3, key="tr_ksize")
+        ksize = c3.number_input("kernel size", 1, 11, key="tr_ksize")
         c1, c2, c3 = st.columns(3)
-        stride = c1.number_input("stride", 1, 4, 1, key="tr_stride")
+        stride = c1.number_input("stride", 1, 4, key="tr_stride")
         padding = c2.selectbox("padding", ["same", "valid", "1", "2"], key="tr_padding",
                                help="same: zero padding keeps the size (for stride 1); valid: no padding.")
         pooling = c3.selectbox("pooling", ["max", "avg", "none"], key="tr_pooling")
         c1, c2, c3 = st.columns(3)
         activation = c1.selectbox("activation", list(specs.ACTIVATIONS), key="tr_activation")
-        dense_w = c2.number_input("dense width (0: none)", 0, 1024, 64, step=16, key="tr_dense")
-        dropout_p = c3.slider("dropout", 0.0, 0.7, 0.0, 0.05, key="tr_dropout")
+        dense_w = c2.number_input("dense width (0: none)", 0, 1024, step=16, key="tr_dense")
+        dropout_p = c3.slider("dropout", 0.0, 0.7, step=0.05, key="tr_dropout")
         batchnorm = st.checkbox("batch norm after each conv", key="tr_bn")
         try:
             kernels = [int(v) for v in kernels_txt.replace(" ", "").split(",") if v]
@@ -217,7 +224,7 @@ with settings:
             c1, c2, c3 = st.columns(3)
             batch = c1.select_slider("batch size", BATCHES, key="tr_batch")
             epochs = c2.number_input("epochs", 1, 200, key="tr_epochs")
-            seed = c3.number_input("seed", 0, 10_000, 0, key="tr_seed")
+            seed = c3.number_input("seed", 0, 10_000, key="tr_seed")
         with right:
             ops = st.multiselect("augmentation (document 000: one per image, chosen at random)", list(AUG_LABELS),
                                  key="tr_aug", format_func=AUG_LABELS.get)

@@ -63,6 +63,18 @@ def test_defaults_show_data_split_histogram_and_a_torchinfo_summary(at):
     assert any("Press **Start training**" in i for i in _texts(at, "info"))
 
 
+def test_start_with_the_defaults_trains_what_the_benchmark_times(at):
+    from cnn_core.training import default_config
+
+    at.button(key="tr_start").click().run()
+    run = registry().get(at.session_state["train_run_id"])
+    expected = default_config()
+    assert run.config.spec["layers"] == expected.spec["layers"]
+    assert (run.config.optimizer, run.config.lr, run.config.batch_size, run.config.epochs) == \
+        (expected.optimizer, expected.lr, expected.batch_size, expected.epochs)
+    run.stop(wait=2)
+
+
 def test_seed_002_preset_reads_315148_and_sets_its_document_training(at):
     at.radio(key="tr_arch_mode").set_value("preset").run()
     at.selectbox(key="tr_preset").set_value("seed-002").run()
