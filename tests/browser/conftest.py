@@ -113,7 +113,9 @@ def page(browser, request):
 
 def wait_for_app(page, timeout: int = 30_000) -> None:
     """Wait until Streamlit has finished running the script (no 'Running...' status widget)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    # The "Running…" widget can appear a moment after an action; the app's own script-state
+    # attribute is exact once set.
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
 
