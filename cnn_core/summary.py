@@ -28,7 +28,7 @@ class ModelSummary:
 
     def as_records(self) -> list[dict]:
         """Rows ready for a table (pandas / st.dataframe)."""
-        return [{"#": r.index, "layer": r.layer, "what": r.description,
+        return [{"#": r.index, "layer": r.description,
                  "output shape": " × ".join(str(v) for v in r.output_shape), "parameters": r.params}
                 for r in self.rows]
 

@@ -1,6 +1,7 @@
 """The Sweep page in AppTest: presets, a small custom grid trained in the background, stop."""
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -58,8 +59,9 @@ def test_a_custom_grid_trains_run_after_run_and_highlights_the_best(at):
     assert any(m.value.startswith(f"**Best: lr = {snap.cells[best]['params']['lr']:g}**") for m in at.markdown)
     table = at.dataframe[0].value
     assert list(table["best"]) == ["★" if i == best else "" for i in range(2)]
-    fig = at.get("plotly_chart")[0]
-    assert '"best"' in fig.proto.spec                          # the annotation on the best cell
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    assert layout["annotations"][0]["text"] == "<b>best</b>" and layout["annotations"][0]["x"] == best
+    assert layout["shapes"][0]["x0"] == best - 0.5                # the frame around the best cell
     at.button(key=f"sweep_use_{sweep.id}").click().run()
     assert at.session_state["active_model"].meta["run_id"] == snap.cells[best]["run_id"]
 

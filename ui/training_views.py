@@ -61,9 +61,9 @@ def _thin(x: np.ndarray, *ys: np.ndarray):
 
 def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
     # Legend under the axis: above the plot it collides with plotly's toolbar at this width.
-    fig.update_layout(title=dict(text=title, x=0, font=dict(size=15)), height=height,
+    fig.update_layout(title=dict(text=title, x=0, font=dict(size=15)), height=height + 40,
                       margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0))
+                      legend=dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0))
     return fig
 
 
@@ -172,6 +172,10 @@ def confusion_figure(cm: np.ndarray, class_names: list[str], normalised: bool = 
     return fig
 
 
+AXES_LABELS = {"kernels": "kernels (first conv layer)", "lr": "learning rate", "dropout": "dropout p",
+               "batch_size": "batch size", "dense_width": "dense width"}
+
+
 def sweep_heatmap(ssnap) -> go.Figure:
     """Validation accuracy of every cell of the grid; the best cell framed."""
     axes = list(ssnap.axes)
@@ -206,10 +210,13 @@ def sweep_heatmap(ssnap) -> go.Figure:
         c = col_vals.index(p[cols_axis])
         fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, xref="x", yref="y",
                       line=dict(color=VERMILION, width=5))
-        fig.add_annotation(x=xs[c], y=ys[r], text="best", showarrow=False, yshift=-22, font=dict(color=VERMILION, size=13))
-    fig.update_xaxes(title=cols_axis, type="category")
-    fig.update_yaxes(title=rows_axis or "", type="category", autorange="reversed", showticklabels=bool(rows_axis))
-    fig.update_layout(height=120 + 90 * len(row_vals), margin=dict(l=10, r=10, t=30, b=10))
+        # Positions as category indices (like the shape): "16" or "0.01" would be read as numbers.
+        fig.add_annotation(x=c, y=r, xref="x", yref="y", text="<b>best</b>", showarrow=False, yshift=-22,
+                           font=dict(color=VERMILION, size=13))
+    fig.update_xaxes(title=AXES_LABELS.get(cols_axis, cols_axis), type="category", range=[-0.5, len(col_vals) - 0.5])
+    fig.update_yaxes(title=AXES_LABELS.get(rows_axis, rows_axis or ""), type="category",
+                     range=[len(row_vals) - 0.5, -0.5], showticklabels=bool(rows_axis))
+    fig.update_layout(height=110 + 80 * len(row_vals), margin=dict(l=10, r=10, t=20, b=10))
     return fig
 
 
@@ -381,10 +388,9 @@ def sweep_records(ssnap) -> list[dict]:
 
 
 def _sweep_body(sweep, ssnap, key: str) -> None:
-    c1, c2 = st.columns([3, 4])
-    c1.dataframe(sweep_records(ssnap), hide_index=True, width="stretch",
+    st.plotly_chart(sweep_heatmap(ssnap), key=f"sweep_hm_{key}", width="stretch")
+    st.dataframe(sweep_records(ssnap), hide_index=True, width="stretch",
                  column_config={"val. accuracy": st.column_config.NumberColumn(format="%.2f %%")})
-    c2.plotly_chart(sweep_heatmap(ssnap), key=f"sweep_hm_{key}", width="stretch")
 
 
 @st.fragment(run_every="1s")
