@@ -165,6 +165,16 @@ class _Diverged(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class _Where:
+    """'at step s (epoch e)', formatted only when a message is built (this runs every step)."""
+    step: int
+    epoch: int
+
+    def __str__(self) -> str:
+        return f"at step {self.step} (epoch {self.epoch})"
+
+
 # ---------------------------------------------------------------------------------------------
 # engines: the same four operations on a torch model or a NumPy model
 
@@ -213,7 +223,8 @@ class TorchEngine:
     def train_step(self, x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
         import torch
 
-        self.model.train()
+        if not self.model.training:          # set once per epoch, not every step
+            self.model.train()
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
         logits = self.model(xt)
         loss = self.loss_fn(logits, yt)
@@ -582,7 +593,7 @@ class TrainingRun:
 
     def _check_divergence(self, loss: float, ref: float | None, recent: deque, epoch: int) -> float:
         """Raise _Diverged (before the loss is recorded) on a NaN / infinite or exploding loss."""
-        where = f"at step {self._step + 1} (epoch {epoch})"
+        where = _Where(self._step + 1, epoch)
         if not math.isfinite(loss):
             raise _Diverged(f"Training diverged {where}: the loss became {'NaN' if math.isnan(loss) else 'infinite'}. "
                             + self._advice())
