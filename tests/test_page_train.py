@@ -206,3 +206,18 @@ def test_an_uploaded_zip_of_class_folders_sets_the_networks_outputs(at):
     errors = _texts(at, "error")
     assert len(errors) == 1 and "climbs out" in errors[0] and not at.exception
     assert at.button(key="tr_start").disabled
+
+
+def test_full_data_sets_offline_give_one_clear_message(at, monkeypatch):
+    def offline(name, train=True, **kw):
+        raise data.DataError("Fashion-MNIST cannot be downloaded: no network connection (test). The bundled 5,000 "
+                             "MNIST digits are still available.")
+
+    monkeypatch.setattr(data, "load_torchvision", offline)
+    at.radio(key="tr_dataset").set_value("fashion-mnist").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Fashion-MNIST cannot be downloaded: no network connection (test). The "
+                                           "bundled 5,000 MNIST digits are still available."]
+    assert at.button(key="tr_start").disabled
+    at.radio(key="tr_dataset").set_value("bundled").run()
+    assert not at.error and not at.button(key="tr_start").disabled
