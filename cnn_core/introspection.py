@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .lessons import pool_output_formula
+from .predict import on_single_thread
 from .specs import conv_output_formula, describe_layer, layer_infos
 
 
@@ -172,9 +173,13 @@ def record_layers(model: nn.Module, x: torch.Tensor, spec: dict | None = None) -
 
 
 def introspect(model: nn.Module, image, spec: dict, class_names: list[str] | None = None) -> Introspection:
-    """Everything the Layer Explorer shows for one input, in one forward pass."""
+    """Everything the Layer Explorer shows for one input, in one forward pass.
+
+    The pass runs on predict's one-thread worker: one input is too little work to share between
+    cores, and on a busy machine torch's second thread can stall for 100 ms.
+    """
     x, _ = prepare_input(image, spec.get("input_shape", (1, 28, 28)))
-    layers, logits = record_layers(model, x, spec)
+    layers, logits = on_single_thread(record_layers, model, x, spec)
     lg = logits[0].detach().double()
     probs = torch.softmax(lg, dim=0).numpy()
     names = list(class_names or [str(i) for i in range(probs.size)])

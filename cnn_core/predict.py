@@ -80,6 +80,15 @@ def _one_thread() -> None:
     torch.get_num_threads()
 
 
+def on_single_thread(fn, *args, **kwargs):
+    """Run ``fn`` on the one-thread worker and return its result (exceptions propagate).
+
+    For any single-input forward pass a page waits on: the Draw page's prediction, the Layer
+    Explorer's recorded layers.
+    """
+    return _single_thread_worker().submit(fn, *args, **kwargs).result()
+
+
 def _forward(model, x) -> tuple[np.ndarray, float]:
     import torch
 
@@ -99,7 +108,7 @@ def predict_image(model, image28: np.ndarray, single_thread: bool = True) -> Pre
 
     x = torch.from_numpy(np.ascontiguousarray(image28, dtype=np.float32)).reshape(1, 1, *np.shape(image28))
     if single_thread:
-        logits, seconds = _single_thread_worker().submit(_forward, model, x).result()
+        logits, seconds = on_single_thread(_forward, model, x)
     else:
         logits, seconds = _forward(model, x)
     t0 = time.perf_counter()
