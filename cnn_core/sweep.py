@@ -25,6 +25,9 @@ AXES = {
     "batch_size": "batch size",
     "dense_width": "width of the first hidden dense layer",
 }
+# Inclusive bounds of every axis but the learning rate (TrainConfig.validate checks that one): the
+# Train page's builder limits, so that a typo such as 1e30 kernels is refused before any memory is asked for.
+AXIS_RANGES = {"kernels": (1, 512), "dropout": (0.0, 0.95), "batch_size": (1, 4096), "dense_width": (1, 4096)}
 
 PRESETS = {
     "doc-000": {"label": "Document 000: kernels × learning rate", "preset": "seed-000", "optimizer": "sgd",
@@ -40,6 +43,11 @@ def apply_params(cfg: TrainConfig, params: dict) -> TrainConfig:
     spec = copy.deepcopy(cfg.spec)
     changes = {}
     for key, value in params.items():
+        if key in AXIS_RANGES:
+            lo, hi = AXIS_RANGES[key]
+            if not (isinstance(value, (int, float)) and lo <= value <= hi):
+                raise ConfigError(f"{AXES[key].capitalize()} must be between {lo:g} and {hi:g}; got {value:g}."
+                                  if isinstance(value, (int, float)) else f"{AXES[key].capitalize()} must be a number.")
         if key == "kernels":
             conv = next((l for l in spec["layers"] if l["type"] == "conv2d"), None)
             if conv is None:

@@ -4,6 +4,7 @@ import streamlit as st
 st.set_page_config(layout="wide", page_title="Sweep · CNN Explorer", page_icon="🧪")
 
 import itertools  # noqa: E402
+import math  # noqa: E402
 
 from cnn_core import data, specs  # noqa: E402
 from cnn_core import sweep as sw  # noqa: E402
@@ -35,13 +36,18 @@ def parse_values(axis: str, text: str) -> list:
         try:
             v = float(tok)
         except ValueError:
+            v = math.nan
+        if not math.isfinite(v):
             raise ValueError(f"{tok!r} is not a number: write the values of {sw.AXES[axis]} separated by commas, "
-                             f"e.g. {AXIS_DEFAULTS[axis]}.") from None
+                             f"e.g. {AXIS_DEFAULTS[axis]}.")
+        if axis in INT_AXES and v != int(v):
+            raise ValueError(f"{tok} is not a whole number: {sw.AXES[axis]} are counted, e.g. {AXIS_DEFAULTS[axis]}.")
         vals.append(int(v) if axis in INT_AXES else v)
     if not vals:
-        raise ValueError(f"give at least one value for {sw.AXES[axis]}")
+        raise ValueError(f"The values box for {sw.AXES[axis]} is empty: write at least one value, e.g. "
+                         f"{AXIS_DEFAULTS[axis]}.")
     if len(set(vals)) != len(vals):
-        raise ValueError(f"the values for {sw.AXES[axis]} repeat")
+        raise ValueError(f"The values for {sw.AXES[axis]} repeat: list each value once.")
     return vals
 
 

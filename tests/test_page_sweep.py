@@ -90,3 +90,22 @@ def test_stop_ends_the_sweep(at):
     snap = sweep.snapshot()
     assert snap.state == "stopped" and "skipped" in [c["state"] for c in snap.cells]
     assert any("Stopped by you" in w.value for w in at.warning)
+
+
+def test_an_empty_or_absurd_custom_grid_gets_one_clear_sentence_and_no_start(at):
+    at.radio(key="sw_preset").set_value("custom").run()
+    for text, expected in [
+        ("", "The values box for kernels in the first conv layer is empty: write at least one value, e.g. 8, 16, 24."),
+        (" , ,", "The values box for kernels in the first conv layer is empty: write at least one value, e.g. 8, 16, 24."),
+        ("nan", "'nan' is not a number: write the values of kernels in the first conv layer separated by commas, "
+                "e.g. 8, 16, 24."),
+        ("1e30", "Kernels in the first conv layer must be between 1 and 512; got 1e+30."),
+        ("0, 8", "Kernels in the first conv layer must be between 1 and 512; got 0."),
+        ("8.5", "8.5 is not a whole number: kernels in the first conv layer are counted, e.g. 8, 16, 24."),
+    ]:
+        at.text_input(key="sw_v1_kernels").set_value(text).run()
+        assert not at.exception
+        assert [e.value for e in at.error] == [expected], text
+        assert at.button(key="sw_start").disabled, text
+    at.text_input(key="sw_v1_kernels").set_value("8, 16").run()
+    assert not at.error and not at.button(key="sw_start").disabled

@@ -272,3 +272,13 @@ def test_smoothing_is_an_unbiased_moving_average():
     np.testing.assert_allclose(out, [2.0, 2.0, 2.0])
     out = T.smooth([0.0, 10.0], 0.5)
     assert out[1] == pytest.approx((0.5 * 0.0 * 0.5 + 0.5 * 10.0) / (1 - 0.25))
+
+
+def test_sweep_cells_outside_the_axis_ranges_are_refused_before_any_memory_is_asked_for():
+    from cnn_core import sweep as sw
+    base, _ = sw.preset_config("doc-000")
+    for params, words in [({"kernels": 10 ** 30}, "between 1 and 512"), ({"kernels": 0}, "between 1 and 512"),
+                          ({"dropout": 1.5}, "between 0 and 0.95"), ({"batch_size": 0}, "between 1 and 4096")]:
+        with pytest.raises(T.ConfigError, match=words):
+            sw.apply_params(base, params)
+    assert sw.apply_params(base, {"kernels": 24}).spec["layers"][0]["out_channels"] == 24
