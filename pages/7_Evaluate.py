@@ -80,6 +80,13 @@ st.caption(f"{state.model_caption(bundle)}. Documents 000 and 002 judged their n
 
 opts = data_options(bundle)
 choice = st.selectbox("Evaluate on", list(opts), key="ev_data")
+if len(opts) == 1:
+    shape = tuple(bundle.spec["input_shape"])
+    st.info(f"No stored data set fits this model: it expects {shape[1]}×{shape[2]} "
+            f"{'RGB' if shape[0] == 3 else 'greyscale'} images in {bundle.spec['num_classes']} classes "
+            f"({', '.join(map(str, bundle.class_names[:12]))}{', …' if len(bundle.class_names) > 12 else ''}), and "
+            "the bundled digits are 28×28 greyscale in 10 classes. Upload a zip with one folder per class, named "
+            "like the model's classes; images are resized to fit.")
 if opts[choice] is None:
     ds = upload_dataset(bundle)
 else:
@@ -165,8 +172,11 @@ rows["macro avg"] = report["macro avg"]
 rows["weighted avg"] = report["weighted avg"]
 df = pd.DataFrame(rows).T[["precision", "recall", "f1-score", "support"]]
 df["support"] = df["support"].astype(int)
+# The class names as a real, sized column: as the index they were cut to "macro a…" / "weighte…".
+df = df.rename_axis("class").reset_index()
 st.dataframe(df.style.format({"precision": "{:.3f}", "recall": "{:.3f}", "f1-score": "{:.3f}", "support": "{:,}"}),
-             width="stretch", height=min(40 + 35 * len(df), 520))
+             width="stretch", height=min(40 + 35 * len(df), 520), hide_index=True, key="ev_report",
+             column_config={"class": st.column_config.TextColumn("class", width="medium")})
 st.caption(f"scikit-learn's classification_report: precision = correct among those predicted as the class, recall = "
            f"correct among the class's images, F1 = their harmonic mean. Accuracy {report['accuracy']:.3f}. Macro "
            "average: plain mean over classes; weighted: weighted by support.")

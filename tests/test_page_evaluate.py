@@ -35,7 +35,7 @@ def test_the_default_model_is_judged_on_the_digits_it_never_saw(at):
     assert metrics["accuracy"] == f"{ev.accuracy * 100:.2f} %"
     assert metrics["mistakes"] == f"{int((ev.preds != labels).sum()):,}"
     assert metrics["top-3 accuracy"] == f"{ev.top_k(3) * 100:.2f} %"
-    table = at.dataframe[0].value
+    table = at.dataframe[0].value.set_index("class")     # a column of its own: as the index it was cut short
     assert list(table.index[-2:]) == ["macro avg", "weighted avg"] and len(table) == 12
     assert int(table.loc["weighted avg", "support"]) == len(labels)
     # The cell picker starts on the largest confusion and says how many images it holds.
@@ -73,3 +73,36 @@ def test_a_trained_run_is_judged_on_its_own_test_split(at):
     assert at.selectbox(key="ev_data").value.startswith("its test split (380 images")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["accuracy"] == f"{run.snapshot().test_acc * 100:.2f} %"
+
+
+def _rgb_zip(classes, n=5, size=40) -> bytes:
+    import io
+    import zipfile
+
+    from PIL import Image
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for k, c in enumerate(classes):
+            for i in range(n):
+                b = io.BytesIO()
+                Image.new("RGB", (size, size), (60 * k, 10 * i, 200 - 60 * k)).save(b, "PNG")
+                zf.writestr(f"{c}/{i}.png", b.getvalue())
+    return buf.getvalue()
+
+
+def test_an_rgb_model_is_explained_and_judged_on_an_uploaded_zip(at):
+    from cnn_core import checkpoints
+    spec = specs.build_spec(blocks=1, kernels=4, input_shape=(3, 32, 32), num_classes=3)
+    model = specs.build_torch(spec).eval()
+    at.session_state["active_model"] = checkpoints.ModelBundle(spec, model, {"name": "rgb", "class_names": ["a", "b", "c"]})
+    at.run()
+    assert not at.exception and not at.error
+    info = [i.value for i in at.info]
+    assert len(info) == 1 and "expects 32×32 RGB images in 3 classes (a, b, c)" in info[0]
+    at.file_uploader(key="ev_zip").set_value(("wrong.zip", _rgb_zip(["x", "y", "z"]), "application/zip")).run()
+    assert not at.exception and len(at.error) == 1 and "differ from the model's ['a', 'b', 'c']" in at.error[0].value
+    at.file_uploader(key="ev_zip").set_value(("ok.zip", _rgb_zip(["a", "b", "c"]), "application/zip")).run()
+    assert not at.exception and not at.error
+    report = at.dataframe[0].value
+    assert list(report["class"]) == ["a", "b", "c", "macro avg", "weighted avg"]
+    assert list(report["support"])[:3] == [5, 5, 5]
