@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import math
 import time
 import zipfile
 from pathlib import Path
@@ -126,6 +127,17 @@ def test_learning_rate_1e6_gives_a_clear_divergence_message_not_a_crash(at):
     assert not at.exception and len(errors) == 1
     assert "Training diverged" in errors[0] and "learning rate of 1e+06 is too high" in errors[0]
     assert len(at.get("download_button")) == 0
+    # The loss chart still shows the steps before the blow-up (one point drew nothing as a bare line) and says why
+    # it ends; no NaN or infinity is sent to the browser.
+    import json
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    loss = next(f for f in figs if f["layout"]["title"]["text"] == "Loss")
+    per_step = loss["data"][0]
+    assert "markers" in per_step["mode"]
+    from ui.training_views import loss_figure
+    ys = loss_figure(registry().get(run_id).snapshot()).data[0].y
+    assert len(ys) >= 1 and all(math.isfinite(v) for v in ys)
+    assert "diverged after step" in loss["layout"]["annotations"][0]["text"]
 
 
 def test_a_refresh_or_second_tab_reattaches_through_the_query_parameter(monkeypatch):

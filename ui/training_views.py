@@ -79,8 +79,9 @@ def loss_figure(snap, smoothing: float = 0.9) -> go.Figure:
     if len(loss):
         sm = smooth(loss, smoothing)
         x, raw, sm = _thin(steps, loss, sm)
-        fig.add_trace(go.Scatter(x=x, y=raw, name="loss per step", mode="lines",
-                                 line=dict(color=BLUE, width=1), opacity=0.35,
+        # A handful of steps (a run that diverged at step 2) as markers: one point drew no line at all.
+        fig.add_trace(go.Scatter(x=x, y=raw, name="loss per step", mode="lines" if len(loss) > 20 else "lines+markers",
+                                 line=dict(color=BLUE, width=1), opacity=0.35 if len(loss) > 20 else 0.8,
                                  hovertemplate="step %{x}: %{y:.4f}<extra>per step</extra>"))
         fig.add_trace(go.Scatter(x=x, y=sm, name=f"smoothed (EMA {smoothing:g})", mode="lines",
                                  line=dict(color=BLUE, width=2.5),
@@ -93,6 +94,11 @@ def loss_figure(snap, smoothing: float = 0.9) -> go.Figure:
                                  line=dict(color=ORANGE, width=2, dash="dot"), marker=dict(size=8, symbol="diamond"),
                                  customdata=[r["epoch"] for r in rows],
                                  hovertemplate="epoch %{customdata}: %{y:.4f}<extra>validation</extra>"))
+    if snap.stop_reason == "diverged":
+        # The exploding value is kept off the curve (it would flatten every other step); say where it went.
+        fig.add_annotation(xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="top", showarrow=False,
+                           text=f"diverged after step {snap.step:,}: the next loss is off the chart",
+                           font=dict(color=VERMILION, size=13))
     fig.update_xaxes(title="step (one mini-batch)", rangemode="tozero")
     fig.update_yaxes(title="cross-entropy loss", rangemode="tozero")
     return _layout(fig, "Loss")
