@@ -230,7 +230,9 @@ with settings:
                                  key="tr_aug", format_func=AUG_LABELS.get)
             c1, c2 = st.columns(2)
             aug_p = c1.slider("share of images augmented", 0.0, 1.0, 0.5, 0.05, key="tr_aug_p", disabled=not ops)
-            jitter = c2.checkbox("colour jitter ±0.2 (document 002)", key="tr_jitter")
+            jitter = c2.checkbox("colour jitter ±0.2", key="tr_jitter",   # longer labels were cut at 1280 px
+                                 help="Document 002: brightness, contrast and saturation each vary by up to ±20 % "
+                                      "on every training image.")
             c1, c2 = st.columns(2)
             early = c1.checkbox("early stopping", key="tr_early",
                                 help="Stop when the validation loss has not improved for the given number of "

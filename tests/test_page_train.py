@@ -233,3 +233,10 @@ def test_full_data_sets_offline_give_one_clear_message(at, monkeypatch):
     assert at.button(key="tr_start").disabled
     at.radio(key="tr_dataset").set_value("bundled").run()
     assert not at.error and not at.button(key="tr_start").disabled
+
+
+def test_training_tab_labels_fit_their_half_column_at_1280px(at):
+    # "colour jitter ±0.2 (document 002)" was cut to "colour jitter ±0.2 (docum…" beside the augmented share;
+    # the document goes in the help.
+    box = at.checkbox(key="tr_jitter")
+    assert box.label == "colour jitter ±0.2" and "Document 002" in box.help
