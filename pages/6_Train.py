@@ -32,6 +32,9 @@ DEFAULTS = {"tr_optimizer": DEFAULT_TRAINING["optimizer"], "tr_lr": DEFAULT_TRAI
             "tr_stride": DB["stride"], "tr_padding": DB["padding"], "tr_pooling": DB["pooling"],
             "tr_activation": DB["activation"], "tr_dense": DB["dense_width"], "tr_dropout": DB["dropout_p"],
             "tr_bn": DB["batchnorm"]}
+tv.keep_widget_state("train", [*DEFAULTS, "tr_dataset", "tr_arch_mode", "tr_preset", "tr_val", "tr_test", "tr_engine",
+                               "tr_aug", "tr_aug_p", "tr_jitter", "tr_early", "tr_patience", "tr_zip_size",
+                               "tr_zip_colour", "tr_zip_invert"])
 for k, v in DEFAULTS.items():
     st.session_state.setdefault(k, v)
 

@@ -14,6 +14,8 @@ from ui import state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 
 state.sidebar_active_model()
+tv.keep_widget_state("sweep", ["sw_preset", "sw_dataset", "sw_epochs", "sw_engine", "sw_base", "sw_ax1", "sw_ax2",
+                               "sw_opt", "sw_lr", "sw_batch"], prefixes=("sw_v1_", "sw_v2_"))
 
 PRESET_LABELS = {"doc-000": "Document 000: kernels {8, 16, 24} × learning rate {0.001, 0.005, 0.01}",
                  "doc-002": "Document 002: dropout {0, 0.2, 0.3}", "custom": "Custom grid"}

@@ -240,3 +240,21 @@ def test_training_tab_labels_fit_their_half_column_at_1280px(at):
     # the document goes in the help.
     box = at.checkbox(key="tr_jitter")
     assert box.label == "colour jitter ±0.2" and "Document 002" in box.help
+
+
+def test_settings_survive_a_visit_to_another_page(monkeypatch):
+    # Streamlit drops the values of widgets a page doesn't draw: Train → Evaluate → Train reset every knob.
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/6_Train.py").run()
+    at.radio(key="tr_arch_mode").set_value("preset").run()
+    at.selectbox(key="tr_preset").set_value("lenet-5").run()
+    at.select_slider(key="tr_lr").set_value(0.05)
+    at.number_input(key="tr_epochs").set_value(3)
+    at.multiselect(key="tr_aug").set_value(["flip", "noise"]).run()
+    at.switch_page("pages/7_Evaluate.py").run()
+    at.switch_page("pages/6_Train.py").run()
+    assert not at.exception
+    assert at.radio(key="tr_arch_mode").value == "preset" and at.selectbox(key="tr_preset").value == "lenet-5"
+    assert at.select_slider(key="tr_lr").value == 0.05 and at.number_input(key="tr_epochs").value == 3
+    assert at.multiselect(key="tr_aug").value == ["flip", "noise"]

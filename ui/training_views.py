@@ -370,6 +370,25 @@ def attached_id(param: str, key: str) -> str | None:
     return sid
 
 
+def keep_widget_state(name: str, keys, prefixes: tuple[str, ...] = ()) -> None:
+    """Keep this page's settings across page switches.
+
+    Streamlit forgets a keyed widget's value as soon as a page that does not draw it runs, so
+    Train → Evaluate → Train reset every knob to its default. Call this at the top of the page: it
+    puts back the values stashed by the page's last run, then stashes the current ones (a key that
+    doesn't start with "_" of a widget is cleared; a plain session key is not). Only value widgets:
+    buttons and uploaders cannot be set through session state.
+    """
+    stash_key = f"_kept_{name}"
+    ss = st.session_state
+    for k, v in ss.get(stash_key, {}).items():
+        if k not in ss:
+            ss[k] = v
+    keys = set(keys)
+    ss[stash_key] = {k: ss[k] for k in list(ss)
+                     if isinstance(k, str) and (k in keys or (prefixes and k.startswith(prefixes)))}
+
+
 def attach(param: str, key: str, value: str) -> None:
     st.session_state[key] = value
     st.query_params[param] = value
