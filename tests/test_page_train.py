@@ -137,6 +137,7 @@ def test_learning_rate_1e6_gives_a_clear_divergence_message_not_a_crash(at):
     from ui.training_views import loss_figure
     ys = loss_figure(registry().get(run_id).snapshot()).data[0].y
     assert len(ys) >= 1 and all(math.isfinite(v) for v in ys)
+    assert loss["layout"]["yaxis"]["range"][1] >= 1.2 * max(ys)      # the points clear the top edge and the note
     assert "diverged after step" in loss["layout"]["annotations"][0]["text"]
 
 

@@ -101,6 +101,10 @@ def loss_figure(snap, smoothing: float = 0.9) -> go.Figure:
                            font=dict(color=VERMILION, size=13))
     fig.update_xaxes(title="step (one mini-batch)", rangemode="tozero")
     fig.update_yaxes(title="cross-entropy loss", rangemode="tozero")
+    if 0 < len(loss) <= 20 and not rows:
+        # Plotly's autorange put a lone point on the top edge (under the note); give it headroom.
+        fig.update_xaxes(range=[0, len(loss) + 1], dtick=1)
+        fig.update_yaxes(range=[0, 1.3 * float(loss.max())])
     return _layout(fig, "Loss")
 
 
