@@ -72,8 +72,9 @@ def from_bytes(data: bytes) -> ModelBundle:
         metadata = header.get("__metadata__") or {}
         state = load(data)
     except (ValueError, SafetensorError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError("This is not a CNN Explorer checkpoint (.safetensors): it could not be read "
-                              f"({type(exc).__name__}). Upload a .safetensors file saved by this app.") from exc
+        raise CheckpointError("This is not a CNN Explorer checkpoint: it could not be read as a .safetensors "
+                              "file (damaged, truncated or another format). Upload a .safetensors file saved "
+                              "by this app.") from exc
     if "spec" not in metadata:
         raise CheckpointError("This .safetensors file has no CNN Explorer spec in its metadata, so its "
                               "architecture is unknown. Upload a file saved by this app.")
@@ -86,7 +87,8 @@ def from_bytes(data: bytes) -> ModelBundle:
     except SpecError as exc:
         raise CheckpointError(f"The checkpoint's architecture is invalid: {exc}") from exc
     except (ValueError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"The checkpoint's spec could not be read ({exc}).") from exc
+        raise CheckpointError("The checkpoint's architecture description is damaged and could not be read. "
+                              "Upload a .safetensors file saved by this app.") from exc
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
