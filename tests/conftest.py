@@ -4,3 +4,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def open_page(monkeypatch):
+    """``open_page("pages/2_Convolution.py")``: an AppTest of app.py or a page, run from the repo root.
+
+    ``run=False`` returns it before the first run, for tests that set state or query params first.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.chdir(ROOT)
+
+    def _open(path, run: bool = True, timeout: int = 60):
+        at = AppTest.from_file(str(ROOT / path), default_timeout=timeout)
+        return at.run() if run else at
+
+    return _open

@@ -3,16 +3,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "2_Convolution.py")
 
 
 @pytest.fixture
-def at(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(PAGE, default_timeout=60).run()
+def at(open_page):
+    return open_page(PAGE)
 
 
 def sums(at):

@@ -7,7 +7,6 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from pathlib import Path
 
@@ -33,9 +32,8 @@ def _canvas_state(rgba: np.ndarray) -> dict:
 
 
 @pytest.fixture
-def at(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(PAGE, default_timeout=30).run()
+def at(open_page):
+    return open_page(PAGE, timeout=30)
 
 
 def _draw(at, rgba, key=CANVAS):

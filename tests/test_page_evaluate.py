@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from cnn_core import data, evaluation, pretrained, specs
 from cnn_core.training import TrainConfig, TrainingRun, registry
@@ -15,9 +14,8 @@ PAGE = str(ROOT / "pages" / "7_Evaluate.py")
 
 
 @pytest.fixture
-def at(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(PAGE, default_timeout=60)
+def at(open_page):
+    return open_page(PAGE, run=False)
 
 
 def _held_out():

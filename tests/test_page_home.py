@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from cnn_core import pretrained, specs
 from cnn_core.checkpoints import ModelBundle
@@ -13,9 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def at(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+def at(open_page):
+    return open_page("app.py", timeout=30)
 
 
 def _metric(at, label):

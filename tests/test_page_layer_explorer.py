@@ -4,7 +4,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 from cnn_core import introspection as intro
 from cnn_core import pretrained, specs
@@ -21,9 +20,8 @@ def a_one():
 
 
 @pytest.fixture
-def at(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(PAGE, default_timeout=60)
+def at(open_page):
+    return open_page(PAGE, run=False)
 
 
 def layer_expanders(at):

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from cnn_core import exercises as E
 
@@ -14,9 +13,8 @@ PAGE = str(ROOT / "pages" / "5_Practice.py")
 
 
 @pytest.fixture
-def at(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(PAGE, default_timeout=60).run()
+def at(open_page):
+    return open_page(PAGE)
 
 
 def pick(at, kind: str, seed: int):

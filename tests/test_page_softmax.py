@@ -4,7 +4,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 from cnn_core import pretrained
 
@@ -13,9 +12,8 @@ PAGE = str(ROOT / "pages" / "4_Softmax_and_Loss.py")
 
 
 @pytest.fixture
-def at(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    return AppTest.from_file(PAGE, default_timeout=60)
+def at(open_page):
+    return open_page(PAGE, run=False)
 
 
 def text(at) -> str:

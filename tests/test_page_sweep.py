@@ -15,9 +15,8 @@ PAGE = str(ROOT / "pages" / "8_Sweep.py")
 
 
 @pytest.fixture
-def at(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    app = AppTest.from_file(PAGE, default_timeout=60).run()
+def at(open_page):
+    app = open_page(PAGE)
     yield app
     sid = app.session_state["sweep_id"] if "sweep_id" in app.session_state else None
     sweep = registry().get_sweep(sid)

@@ -20,9 +20,8 @@ PAGE = str(ROOT / "pages" / "6_Train.py")
 
 
 @pytest.fixture
-def at(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    app = AppTest.from_file(PAGE, default_timeout=60).run()
+def at(open_page):
+    app = open_page(PAGE)
     yield app
     for run in registry().runs():
         run.stop()
