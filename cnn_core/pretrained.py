@@ -1,33 +1,6 @@
-"""The bundled default model: assets/default_model.safetensors (+ its spec in default_model.json).
+"""Stable import path: ``cnn_core.pretrained`` is ``cnn_core.models.pretrained`` (notebooks and outside checks use it)."""
+import sys
 
-Produced by ``scripts/train_default.py`` from the bundled 5,000 digits only.
-"""
-from __future__ import annotations
+from cnn_core.models import pretrained as _impl
 
-import functools
-from pathlib import Path
-
-from .checkpoints import ModelBundle, load
-
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "assets" / "default_model.safetensors"
-
-
-@functools.lru_cache(maxsize=1)
-def _default_bundle() -> ModelBundle:
-    return load(DEFAULT_WEIGHTS)
-
-
-def load_default_bundle() -> ModelBundle:
-    """The default model with its spec and facts (held-out accuracy, data, date). Shared: don't mutate."""
-    return _default_bundle()
-
-
-def load_default():
-    """The default CNN as a torch.nn.Module in eval mode.
-
-    Takes float32 (N, 1, 28, 28) in [0, 1], white digit on black like MNIST; returns logits (N, 10).
-    Each call returns a fresh copy, so callers may change it freely.
-    """
-    import copy
-
-    return copy.deepcopy(_default_bundle().model).eval()
+sys.modules[__name__] = _impl

@@ -3,7 +3,9 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnn_core import data, predict, preprocess
+from cnn_core.data import datasets as data
+from cnn_core.inference import predict
+from cnn_core.inference import preprocess
 from ui import plots, state
 
 st.set_page_config(page_title="Draw & Predict", page_icon=":material/draw:", layout="wide")

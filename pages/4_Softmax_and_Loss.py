@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn_core import introspection as intro
-from cnn_core import lessons as L
-from cnn_core.exercises import AnswerError, parse_numbers
+from cnn_core.inference import introspection as intro
+from cnn_core.lessons import convolution as L
+from cnn_core.lessons.exercises import AnswerError, parse_numbers
 from ui import lesson_plots as lp
 from ui import state
 

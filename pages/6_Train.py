@@ -5,13 +5,15 @@ st.set_page_config(layout="wide", page_title="Train · CNN Explorer", page_icon=
 
 import json  # noqa: E402
 
-from cnn_core import checkpoints, data, specs  # noqa: E402
-from cnn_core import train as train_cli  # noqa: E402
-from cnn_core.augment import Augmentation  # noqa: E402
-from cnn_core.folders import FolderDatasetError  # noqa: E402
-from cnn_core.summary import summarize  # noqa: E402
-from cnn_core.training import DEFAULT_BUILDER as DB  # noqa: E402
-from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
+from cnn_core.models import checkpoints  # noqa: E402
+from cnn_core.data import datasets as data  # noqa: E402
+from cnn_core.models import specs  # noqa: E402
+from cnn_core.training import cli as train_cli  # noqa: E402
+from cnn_core.data.augment import Augmentation  # noqa: E402
+from cnn_core.data.folders import FolderDatasetError  # noqa: E402
+from cnn_core.models.summary import summarize  # noqa: E402
+from cnn_core.training.run import DEFAULT_BUILDER as DB  # noqa: E402
+from cnn_core.training.run import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
 from ui import state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 
@@ -74,7 +76,7 @@ def load_data(key: str):
         cached = st.session_state.get("_tr_zip_cache")
         if not cached or cached[0] != cache_key:
             try:
-                from cnn_core.folders import load_zip
+                from cnn_core.data.folders import load_zip
                 ds = load_zip(up.getvalue(), image_size=int(size), colour=colour, invert=invert,
                               name=up.name.rsplit(".", 1)[0])
             except FolderDatasetError as exc:

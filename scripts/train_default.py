@@ -22,17 +22,17 @@ import hashlib
 import json
 import math
 import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from cnn_core import checkpoints, data, specs  # noqa: E402
-from cnn_core.draw_augment import DrawnDigitAugment  # noqa: E402
+from cnn_core.models import checkpoints
+from cnn_core.data import datasets as data
+from cnn_core.models import specs
+from cnn_core.data.draw_augment import DrawnDigitAugment
 
 SEED = 0
 EPOCHS = 60
@@ -115,7 +115,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 def drawn_digits_check(model) -> dict:
     """The ten template digits drawn with thin, medium and thick pens, small and large."""
-    from cnn_core import preprocess, synthetic
+    from cnn_core.inference import preprocess
+    from cnn_core.data import synthetic
 
     cases = [(d, pen, box) for d in range(10) for pen in (6, 20, 40)
              for box in ((0.1, 0.1, 0.9, 0.9), (0.55, 0.05, 0.95, 0.45))]

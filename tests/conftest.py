@@ -1,12 +1,8 @@
-import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torchvision.transforms.functional as F
 
-from cnn_core import augment as A
+from cnn_core.data import augment as A
 
 
 def _digitish(n=4, c=1, seed=0):

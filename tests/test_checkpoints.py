@@ -11,8 +11,9 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from cnn_core import checkpoints, specs
-from cnn_core.checkpoints import CheckpointError, ModelBundle
+from cnn_core.models import checkpoints
+from cnn_core.models import specs
+from cnn_core.models.checkpoints import CheckpointError, ModelBundle
 
 MARKER_ENV = "CNN_EXPLORER_TEST_MARKER"
 
@@ -109,8 +110,8 @@ def test_garbage_bytes_give_a_clear_error(blob):
 
 
 def test_a_trained_run_saves_and_loads_with_its_meta(tmp_path):
-    from cnn_core import data
-    from cnn_core.training import TrainConfig, TrainingRun
+    from cnn_core.data import datasets as data
+    from cnn_core.training.run import TrainConfig, TrainingRun
 
     ds = data.load_bundled().subset(np.arange(0, 5000, 25))
     cfg = TrainConfig(spec=specs.build_spec(blocks=1, kernels=4), optimizer="sgd", lr=0.05, batch_size=50, epochs=1)

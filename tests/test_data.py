@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn_core import data
+from cnn_core.data import datasets as data
 
 torchvision = pytest.importorskip("torchvision")
 

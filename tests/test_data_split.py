@@ -1,6 +1,6 @@
 import numpy as np
 
-from cnn_core import data
+from cnn_core.data import datasets as data
 
 
 def test_bundled_set_is_5000_real_digits_500_per_class():

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core import data, evaluation as E
+from cnn_core.data import datasets as data
+from cnn_core.inference import evaluation as E
 
 LABELS = np.array([0, 0, 1, 1, 2])
 PREDS = np.array([0, 1, 1, 1, 0])

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnn_core import exercises as E
-from cnn_core import lessons as L
+from cnn_core.lessons import exercises as E
+from cnn_core.lessons import convolution as L
 
 SEEDS = range(40)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core.folders import FolderDatasetError, ZipLimits, load_zip
+from cnn_core.data.folders import FolderDatasetError, ZipLimits, load_zip
 
 
 def _png(value=200, size=(20, 20), mode="L", colour=None) -> bytes:

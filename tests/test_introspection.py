@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core import introspection as I
-from cnn_core import pretrained, specs
+from cnn_core.inference import introspection as I
+from cnn_core.models import pretrained
+from cnn_core.models import specs
 
 torch.manual_seed(0)
 

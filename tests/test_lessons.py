@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnn_core import lessons as L
+from cnn_core.lessons import convolution as L
 
 SHARPEN = "Sharpen (the notes' kernel)"
 

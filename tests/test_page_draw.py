@@ -10,9 +10,9 @@ from PIL import Image
 
 from pathlib import Path
 
-from cnn_core import specs
-from cnn_core.checkpoints import ModelBundle
-from cnn_core.synthetic import draw_digit
+from cnn_core.models import specs
+from cnn_core.models.checkpoints import ModelBundle
+from cnn_core.data.synthetic import draw_digit
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "1_Draw_and_Predict.py")

@@ -6,8 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn_core import data, evaluation, pretrained, specs
-from cnn_core.training import TrainConfig, TrainingRun, registry
+from cnn_core.data import datasets as data
+from cnn_core.inference import evaluation
+from cnn_core.models import pretrained
+from cnn_core.models import specs
+from cnn_core.training.run import TrainConfig, TrainingRun, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "7_Evaluate.py")
@@ -89,7 +92,7 @@ def _rgb_zip(classes, n=5, size=40) -> bytes:
 
 
 def test_an_rgb_model_is_explained_and_judged_on_an_uploaded_zip(at):
-    from cnn_core import checkpoints
+    from cnn_core.models import checkpoints
     spec = specs.build_spec(blocks=1, kernels=4, input_shape=(3, 32, 32), num_classes=3)
     model = specs.build_torch(spec).eval()
     at.session_state["active_model"] = checkpoints.ModelBundle(spec, model, {"name": "rgb", "class_names": ["a", "b", "c"]})

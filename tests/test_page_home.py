@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from cnn_core import pretrained, specs
-from cnn_core.checkpoints import ModelBundle
+from cnn_core.models import pretrained
+from cnn_core.models import specs
+from cnn_core.models.checkpoints import ModelBundle
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core import introspection as intro
-from cnn_core import pretrained, specs
-from cnn_core.checkpoints import ModelBundle
+from cnn_core.inference import introspection as intro
+from cnn_core.models import pretrained
+from cnn_core.models import specs
+from cnn_core.models.checkpoints import ModelBundle
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "3_Layer_Explorer.py")

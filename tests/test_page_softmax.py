@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core import pretrained
+from cnn_core.models import pretrained
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "4_Softmax_and_Loss.py")

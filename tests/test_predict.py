@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core import predict, pretrained
-from cnn_core.synthetic import draw_digit
+from cnn_core.inference import predict
+from cnn_core.models import pretrained
+from cnn_core.data.synthetic import draw_digit
 
 
 def test_softmax_matches_the_lecture_example_and_survives_huge_logits():

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn_core import data, preprocess as P
-from cnn_core.synthetic import draw_digit, draw_strokes
+from cnn_core.data import datasets as data
+from cnn_core.inference import preprocess as P
+from cnn_core.data.synthetic import draw_digit, draw_strokes
 
 
 def _bbox(img, thr=0.05):

@@ -8,9 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core import checkpoints, data, predict, pretrained, specs
-from cnn_core.preprocess import canvas_to_mnist
-from cnn_core.synthetic import draw_digit
+from cnn_core.models import checkpoints
+from cnn_core.data import datasets as data
+from cnn_core.inference import predict
+from cnn_core.models import pretrained
+from cnn_core.models import specs
+from cnn_core.inference.preprocess import canvas_to_mnist
+from cnn_core.data.synthetic import draw_digit
 
 SPEC_JSON = pretrained.DEFAULT_WEIGHTS.with_name("default_model.json")
 

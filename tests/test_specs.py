@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from cnn_core import specs
+from cnn_core.models import specs
 
 
 def _torch_params(spec):

@@ -1,8 +1,8 @@
 """The model summary table comes from torchinfo and agrees with the spec's own arithmetic."""
 import pytest
 
-from cnn_core import specs
-from cnn_core.summary import summarize
+from cnn_core.models import specs
+from cnn_core.models.summary import summarize
 
 
 def test_seed_002_reads_315148_parameters_like_document_002():

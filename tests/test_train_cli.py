@@ -1,12 +1,12 @@
-"""`python -m cnn_core.train`: a tiny run prints its epochs and saves a checkpoint the app loads."""
+"""`python -m cnn_core.training.cli`: a tiny run prints its epochs and saves a checkpoint the app loads."""
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from cnn_core import checkpoints
-from cnn_core.train import main
+from cnn_core.models import checkpoints
+from cnn_core.training.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,7 +27,7 @@ def test_a_tiny_run_prints_per_epoch_metrics_and_saves(tmp_path, capsys, engine)
 
 def test_the_builder_options_and_a_module_run(tmp_path):
     out = tmp_path / "c.safetensors"
-    proc = subprocess.run([sys.executable, "-m", "cnn_core.train", "--preset", "custom", "--blocks", "1",
+    proc = subprocess.run([sys.executable, "-m", "cnn_core.training.cli", "--preset", "custom", "--blocks", "1",
                            "--kernels", "4", "--dense", "16", "--epochs", "1", "--max-steps", "3", "--optimizer", "adam",
                            "--lr", "0.001", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core import data, specs
-from cnn_core import training as T
-from cnn_core.augment import Augmentation
+from cnn_core.data import datasets as data
+from cnn_core.models import specs
+from cnn_core.training import run as T
+from cnn_core.data.augment import Augmentation
 
 TINY = specs.build_spec(blocks=1, kernels=4, dense_width=0, name="tiny")   # conv4 → relu → pool → dense: 7,890 params
 TINY_DROP = specs.build_spec(blocks=1, kernels=4, dropout_p=0.3, dense_width=16, name="tiny-dropout")
@@ -275,7 +276,7 @@ def test_smoothing_is_an_unbiased_moving_average():
 
 
 def test_sweep_cells_outside_the_axis_ranges_are_refused_before_any_memory_is_asked_for():
-    from cnn_core import sweep as sw
+    from cnn_core.training import sweep as sw
     base, _ = sw.preset_config("doc-000")
     for params, words in [({"kernels": 10 ** 30}, "between 1 and 512"), ({"kernels": 0}, "between 1 and 512"),
                           ({"dropout": 1.5}, "between 0 and 0.95"), ({"batch_size": 0}, "between 1 and 4096")]:

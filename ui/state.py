@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnn_core import pretrained
-from cnn_core.checkpoints import ModelBundle
+from cnn_core.models import pretrained
+from cnn_core.models.checkpoints import ModelBundle
 
 ACTIVE_MODEL = "active_model"          # ModelBundle chosen by this user (None: the default)
 CURRENT_INPUT = "current_input"        # float32 (28, 28) in [0, 1], the model's input, or None

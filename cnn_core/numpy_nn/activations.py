@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layer import Layer
+from cnn_core.numpy_nn.layer import Layer
 
 
 def relu(x: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layer import Layer
+from cnn_core.numpy_nn.layer import Layer
 
 
 def _per_channel_sum(a: np.ndarray) -> np.ndarray:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .init import initial_weight
-from .layer import Layer
+from cnn_core.numpy_nn.init import initial_weight
+from cnn_core.numpy_nn.layer import Layer
 
 
 class Dense(Layer):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layer import Layer
+from cnn_core.numpy_nn.layer import Layer
 
 
 class Dropout(Layer):

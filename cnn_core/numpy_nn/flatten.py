@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layer import Layer
+from cnn_core.numpy_nn.layer import Layer
 
 
 class Flatten(Layer):

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..specs import layer_infos
-from .activations import ReLU, Sigmoid, Tanh
-from .batchnorm import BatchNorm2D
-from .conv import Conv2D
-from .dense import Dense
-from .dropout import Dropout
-from .flatten import Flatten
-from .pooling import AvgPool2D, MaxPool2D
-from .sequential import Sequential
+from cnn_core.models.specs import layer_infos
+from cnn_core.numpy_nn.activations import ReLU, Sigmoid, Tanh
+from cnn_core.numpy_nn.batchnorm import BatchNorm2D
+from cnn_core.numpy_nn.conv import Conv2D
+from cnn_core.numpy_nn.dense import Dense
+from cnn_core.numpy_nn.dropout import Dropout
+from cnn_core.numpy_nn.flatten import Flatten
+from cnn_core.numpy_nn.pooling import AvgPool2D, MaxPool2D
+from cnn_core.numpy_nn.sequential import Sequential
 
 _ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh}
 
@@ -68,7 +68,7 @@ def to_torch(np_model: Sequential, spec: dict):
     running statistics, in the same dtype and train / eval mode."""
     import torch
 
-    from ..specs import build_torch
+    from cnn_core.models.specs import build_torch
 
     model = build_torch(spec)
     dtype = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}.get(np_model.dtype, torch.float32)

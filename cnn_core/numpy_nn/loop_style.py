@@ -2,7 +2,7 @@
 write it -- one image at a time, a Python loop over every pixel region, feature maps in
 (H, W, C) order, the weights updated inside each layer's backward pass.
 
-It is kept as the baseline of ``python -m cnn_core.bench engines`` (how much the vectorised
+It is kept as the baseline of ``python -m benchmarks engines`` (how much the vectorised
 engine gains) and as a teaching contrast. Faithful to the documents except in one place:
 document 000's ``training_cnn`` never calls ``relu.backward``, so its convolution learns from
 gradients that ignore the ReLU; here the ReLU mask is applied, so the update equals the

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from .layer import Layer
+from cnn_core.numpy_nn.layer import Layer
 
 
 def parameter_slots(model) -> list[tuple[Layer, str]]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layer import Layer
+from cnn_core.numpy_nn.layer import Layer
 
 
 def pool_output_size(n: int, k: int, stride: int) -> int:

@@ -11,9 +11,9 @@ from typing import Callable
 
 import numpy as np
 
-from .layer import Layer
-from .losses import LOSSES, softmax, softmax_cross_entropy
-from .threads import blas_threads
+from cnn_core.numpy_nn.layer import Layer
+from cnn_core.numpy_nn.losses import LOSSES, softmax, softmax_cross_entropy
+from cnn_core.numpy_nn.threads import blas_threads
 
 
 class StateDictError(ValueError):

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from cnn_core.data import load_bundled, split
+from cnn_core.data.datasets import load_bundled, split
 from cnn_core.numpy_nn import SGD, build_numpy
-from cnn_core.specs import preset
+from cnn_core.models.specs import preset
 
 EPOCHS, BATCH, LR = 5, 8, 0.02
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from cnn_core.numpy_nn import build_numpy, he_normal, torch_default, xavier_uniform
-from cnn_core.specs import preset
+from cnn_core.models.specs import preset
 
 RNG = np.random.default_rng(0)
 

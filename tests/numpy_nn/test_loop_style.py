@@ -2,10 +2,10 @@
 engine -- so the speed-up it reports compares like with like."""
 import numpy as np
 
-from cnn_core.data import load_bundled
+from cnn_core.data.datasets import load_bundled
 from cnn_core.numpy_nn import SGD, build_numpy
 from cnn_core.numpy_nn.loop_style import LoopStyleCNN
-from cnn_core.specs import preset
+from cnn_core.models.specs import preset
 
 
 def _hwc_dense(W):

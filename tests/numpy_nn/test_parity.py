@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core.data import load_bundled
+from cnn_core.data.datasets import load_bundled
 from cnn_core.numpy_nn import SGD, Adam, build_numpy, to_torch
-from cnn_core.specs import preset
+from cnn_core.models.specs import preset
 
 STEPS, BATCH = 50, 32
 

@@ -6,7 +6,7 @@ import torch
 
 from cnn_core.numpy_nn import (SGD, Dropout, StateDictError, build_numpy, from_torch, softmax_cross_entropy,
                                to_torch)
-from cnn_core.specs import PRESETS, build_torch, layer_infos, preset
+from cnn_core.models.specs import PRESETS, build_torch, layer_infos, preset
 
 from .twin import assert_close
 

@@ -4,7 +4,7 @@ import pytest
 
 from cnn_core.numpy_nn import build_numpy
 from cnn_core.numpy_nn.threads import blas_threads
-from cnn_core.specs import preset
+from cnn_core.models.specs import preset
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 

@@ -1,5 +1,5 @@
 """Benchmarks, one module per area, each with ``run(quick: bool) -> list[str]`` (lines for the README).
 
-Run them with ``python -m cnn_core.bench [area ...]``. They print ratios measured in one run:
+Run them with ``python -m benchmarks [area ...]``. They print ratios measured in one run:
 the machines are shared and noisy, so absolute times are indicative only.
 """

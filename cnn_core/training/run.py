@@ -33,8 +33,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .augment import Augmentation, augment_batch
-from .specs import SpecError, validate
+from cnn_core.data.augment import Augmentation, augment_batch
+from cnn_core.models.specs import SpecError, validate
 
 STATES = ("queued", "running", "paused", "finished", "stopped", "failed")
 ENDED = ("finished", "stopped", "failed")
@@ -115,7 +115,7 @@ class TrainConfig:
 
 def default_config(input_shape=(1, 28, 28), num_classes: int = 10) -> "TrainConfig":
     """The network and knobs the Train page starts with."""
-    from .specs import build_spec
+    from cnn_core.models.specs import build_spec
 
     spec = build_spec(**DEFAULT_BUILDER, input_shape=input_shape, num_classes=num_classes, name="custom")
     return TrainConfig(spec=spec, **DEFAULT_TRAINING)
@@ -207,7 +207,7 @@ class TorchEngine:
         self.spec = cfg.spec
         with _INIT_LOCK:
             torch.manual_seed(cfg.seed)
-            from .specs import build_torch
+            from cnn_core.models.specs import build_torch
             self.model = build_torch(cfg.spec)
         gen = torch.Generator().manual_seed(cfg.seed + 1)
         for i, layer in enumerate(cfg.spec["layers"]):
@@ -250,7 +250,7 @@ class TorchEngine:
         self.model.load_state_dict(state)
 
     def to_torch(self):
-        from .specs import build_torch
+        from cnn_core.models.specs import build_torch
 
         model = build_torch(self.spec)        # plain nn.Dropout again, same state_dict keys
         model.load_state_dict(self.state())
@@ -262,7 +262,7 @@ class NumpyEngine:
     torch engine would, so the two engines' curves can be compared run for run."""
 
     def __init__(self, cfg: TrainConfig):
-        from . import numpy_nn
+        from cnn_core import numpy_nn
 
         self.nn = numpy_nn
         self.spec = cfg.spec
@@ -429,7 +429,7 @@ class TrainingRun:
 
     def bundle(self):
         """The trained model as a checkpoints.ModelBundle, or None while it has no usable weights."""
-        from .checkpoints import ModelBundle
+        from cnn_core.models.checkpoints import ModelBundle
 
         with self._lock:
             model, state = self._model, self._state

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .preprocess import PreprocessSteps, explain
+from cnn_core.inference.preprocess import PreprocessSteps, explain
 
 
 @dataclass(frozen=True)

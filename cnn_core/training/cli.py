@@ -1,8 +1,8 @@
-"""`python -m cnn_core.train`: the Train page's options from the command line, for teachers and scripts.
+"""`python -m cnn_core.training`: the Train page's options from the command line, for teachers and scripts.
 
 Example (document 000's network and optimiser on the bundled digits)::
 
-    python -m cnn_core.train --preset seed-000 --engine numpy --epochs 3 --lr 0.01 \\
+    python -m cnn_core.training --preset seed-000 --engine numpy --epochs 3 --lr 0.01 \\
         --optimizer sgd --batch-size 100 --dataset bundled --out model.safetensors
 
 Prints one line per epoch (train / validation loss and accuracy) and saves the model with its
@@ -15,9 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import checkpoints, data, specs
-from .augment import DOC000_OPS, Augmentation
-from .training import ENGINES, OPTIMIZERS, ConfigError, TrainConfig, TrainingRun
+from cnn_core.models import checkpoints
+from cnn_core.data import datasets as data
+from cnn_core.models import specs
+from cnn_core.data.augment import DOC000_OPS, Augmentation
+from cnn_core.training.run import ENGINES, OPTIMIZERS, ConfigError, TrainConfig, TrainingRun
 
 DATASETS = ("bundled", "mnist", "fashion-mnist", "zip")
 DATASET_LABELS = {"bundled": "MNIST 5,000 (bundled)", "mnist": "MNIST (60,000 + 10,000, downloaded)",
@@ -47,7 +49,7 @@ def load_dataset(key: str, zip_source=None, image_size: int = 28, invert: bool =
     if key == "zip":
         if zip_source is None:
             raise data.DataError("Choose a .zip file of class folders.")
-        from .folders import load_zip
+        from cnn_core.data.folders import load_zip
 
         name = Path(zip_source).stem if isinstance(zip_source, (str, Path)) else "uploaded folders"
         return load_zip(zip_source, image_size=image_size, invert=invert, name=name), None
@@ -65,7 +67,7 @@ def make_splits(ds, official_test, fractions, seed: int = 42):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m cnn_core.train", description=__doc__.split("\n")[0],
+    ap = argparse.ArgumentParser(prog="python -m cnn_core.training", description=__doc__.split("\n")[0],
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     arch = ap.add_argument_group("architecture (a preset, or the builder when --preset is 'custom')")
     arch.add_argument("--preset", default="seed-000", choices=[*specs.PRESETS, "custom"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .specs import build_torch, describe_layer, validate
+from cnn_core.models.specs import build_torch, describe_layer, validate
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TARGET_P95_MS = 20.0
 
 
 def _canvases(n_variants: int = 60, seed: int = 0) -> list[np.ndarray]:
-    from ..synthetic import draw_digit
+    from cnn_core.data.synthetic import draw_digit
 
     rng = np.random.default_rng(seed)
     out = []
@@ -40,7 +40,8 @@ def _canvases(n_variants: int = 60, seed: int = 0) -> list[np.ndarray]:
 def latency(runs: int = 300, single_thread: bool = True) -> dict:
     import torch
 
-    from .. import predict, pretrained
+    from cnn_core.inference import predict
+    from cnn_core.models import pretrained
 
     model = pretrained.load_default()
     canvases = _canvases()

@@ -15,8 +15,8 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 
-from .specs import SpecError, preset, validate
-from .training import ENDED, ConfigError, RunRegistry, TrainConfig, TrainingRun, registry
+from cnn_core.models.specs import SpecError, preset, validate
+from cnn_core.training.run import ENDED, ConfigError, RunRegistry, TrainConfig, TrainingRun, registry
 
 AXES = {
     "kernels": "kernels in the first conv layer",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .specs import conv_output_size
+from cnn_core.models.specs import conv_output_size
 
 MINUS = "−"  # U+2212, the minus sign the notes print
 

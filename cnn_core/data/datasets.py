@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+from cnn_core import ASSETS
 BUNDLED_PATH = ASSETS / "mnist5k.npz"
 DIGIT_CLASSES = [str(i) for i in range(10)]
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -1,6 +1,6 @@
 """Feature maps of one input with the default model (issue 6): target < 100 ms.
 
-    python -m cnn_core.bench introspection [--quick]
+    python -m benchmarks introspection [--quick]
 
 ``introspect`` is what the Layer Explorer runs on every rerun: one forward pass that keeps every
 layer's output as NumPy, plus softmax. It is timed on one bundled digit after a warm-up, and
@@ -24,9 +24,9 @@ def _pct(xs, q) -> float:
 def run(quick: bool = False) -> list[str]:
     import torch
 
-    from .. import introspection as intro
-    from ..data import load_bundled
-    from ..pretrained import load_default_bundle
+    from cnn_core.inference import introspection as intro
+    from cnn_core.data.datasets import load_bundled
+    from cnn_core.models.pretrained import load_default_bundle
 
     bundle = load_default_bundle()
     ds = load_bundled()
@@ -36,7 +36,7 @@ def run(quick: bool = False) -> list[str]:
 
     for _ in range(5):  # warm-up: first calls allocate
         intro.introspect(bundle.model, image, bundle.spec)
-    from cnn_core.predict import on_single_thread
+    from cnn_core.inference.predict import on_single_thread
 
     def bare_forward():
         with torch.no_grad():

@@ -1,4 +1,4 @@
-"""`python -m cnn_core.bench [area ...] [--quick]`: run the benchmarks and print README-ready lines."""
+"""`python -m benchmarks [area ...] [--quick]`: run the benchmarks and print README-ready lines."""
 from __future__ import annotations
 
 import argparse
@@ -28,7 +28,7 @@ def main(argv=None) -> None:
           f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for area in args.areas or AREAS:
         print(f"\n## {area}: {AREAS[area]}")
-        module = importlib.import_module(f"cnn_core.benchmarks.{area}")
+        module = importlib.import_module(f"benchmarks.{area}")
         for line in module.run(quick=args.quick):
             print(line, flush=True)
 

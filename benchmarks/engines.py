@@ -1,7 +1,7 @@
 """Training throughput of the NumPy engine against PyTorch on the CPU and the documents' loop
 style, and the peak memory of a NumPy training run (issue 4).
 
-    python -m cnn_core.bench engines [--quick]
+    python -m benchmarks engines [--quick]
 
 Every number is one training step (forward, cross-entropy, backward, SGD with momentum) on a
 batch of 64 float32 images of 1×28×28, counted in images per second. NumPy and PyTorch run in
@@ -32,12 +32,12 @@ import numpy as np
 
 BATCH = 64
 TARGETS = {"numpy_vs_torch": 1.0, "numpy_vs_loops": 100.0, "seed002_vs_torch": 0.3, "peak_mb": 500.0}
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _batch(seed: int = 0):
     rng = np.random.default_rng(seed)
-    from ..data import load_bundled
+    from cnn_core.data.datasets import load_bundled
 
     ds = load_bundled()
     idx = rng.choice(len(ds), BATCH, replace=False)
@@ -45,7 +45,7 @@ def _batch(seed: int = 0):
 
 
 def numpy_step(spec: dict, x: np.ndarray, y: np.ndarray):
-    from ..numpy_nn import SGD, build_numpy, softmax_cross_entropy
+    from cnn_core.numpy_nn import SGD, build_numpy, softmax_cross_entropy
 
     model = build_numpy(spec, seed=0)
     opt = SGD(model, 0.01, momentum=0.9)
@@ -56,7 +56,7 @@ def torch_step(spec: dict, x: np.ndarray, y: np.ndarray, threads: int | None = N
     """A torch training step; ``threads`` pins torch's intra-op threads for that step only."""
     import torch
 
-    from ..specs import build_torch
+    from cnn_core.models.specs import build_torch
 
     torch.manual_seed(0)
     model = build_torch(spec).train()
@@ -94,7 +94,7 @@ def interleaved(steps: dict, rounds: int, per_round: int, warmup: int = 2) -> di
 
 
 def compare_with_torch(preset_name: str, rounds: int, per_round: int) -> dict:
-    from ..specs import preset
+    from cnn_core.models.specs import preset
 
     spec = preset(preset_name)
     x, y = _batch()
@@ -121,7 +121,7 @@ def _torch_lines(label: str, r: dict, target: float) -> list[str]:
 
 
 def loop_style_ips(n_images: int) -> float:
-    from ..numpy_nn.loop_style import LoopStyleCNN
+    from cnn_core.numpy_nn.loop_style import LoopStyleCNN
 
     x, y = _batch(1)
     images = x[:, 0].astype(np.float64)
@@ -138,9 +138,9 @@ def memory_probe(preset_name: str, steps: int) -> dict:
     bundled training split) and return its peak memory in MB. Meant for a fresh process."""
     import tracemalloc
 
-    from ..data import load_bundled, split
-    from ..numpy_nn import SGD, build_numpy
-    from ..specs import preset
+    from cnn_core.data.datasets import load_bundled, split
+    from cnn_core.numpy_nn import SGD, build_numpy
+    from cnn_core.models.specs import preset
 
     tracemalloc.start()
     train = split(load_bundled()).train
@@ -173,7 +173,7 @@ def _peak_rss_kb() -> float:
 
 def _probe_in_fresh_process(preset_name: str, steps: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    out = subprocess.run([sys.executable, "-m", "cnn_core.benchmarks.engines", "--memory-probe", preset_name, str(steps)],
+    out = subprocess.run([sys.executable, "-m", "benchmarks.engines", "--memory-probe", preset_name, str(steps)],
                          cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=600)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .specs import SpecError, build_torch, validate
+from cnn_core.models.specs import SpecError, build_torch, validate
 
 MAX_CHECKPOINT_BYTES = 200 * 1024 * 1024
 

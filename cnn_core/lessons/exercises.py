@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import lessons as L
+from cnn_core.lessons import convolution as L
 
 KINDS = {
     "complete": "Complete the convolution",

@@ -25,7 +25,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from .data import DataError, ImageDataset
+from cnn_core.data.datasets import DataError, ImageDataset
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 IGNORED_PARTS = {"__MACOSX", ".DS_Store", "Thumbs.db"}
