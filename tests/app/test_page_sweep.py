@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnn_core.training.run import registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "8_Sweep.py")
 
 

@@ -12,7 +12,7 @@ from cnn_core.models import pretrained
 from cnn_core.models import specs
 from cnn_core.training.run import TrainConfig, TrainingRun, registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "7_Evaluate.py")
 
 

@@ -10,7 +10,7 @@ from cnn_core.models import pretrained
 from cnn_core.models import specs
 from cnn_core.models.checkpoints import ModelBundle
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "3_Layer_Explorer.py")
 
 

@@ -7,7 +7,7 @@ import torch
 
 from cnn_core.models import pretrained
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "4_Softmax_and_Loss.py")
 
 

@@ -8,7 +8,7 @@ import pytest
 from cnn_core.models import checkpoints
 from cnn_core.training.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("engine", ["torch", "numpy"])

@@ -17,7 +17,7 @@ from cnn_core.data import datasets as data
 from cnn_core.models import specs
 from cnn_core.training.run import TrainConfig, TrainingRun, registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "6_Train.py")
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from cnn_core.lessons import exercises as E
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "5_Practice.py")
 
 
