@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-HIGHLIGHT = "#0072B2"   # Okabe-Ito blue: the predicted / chosen class
-MUTED = "#8c8c8c"       # neutral grey, readable on white and on dark backgrounds
+from ui import palette
+
+HIGHLIGHT = palette.BLUE   # the predicted / chosen class
+MUTED = palette.MUTED
 
 
 def heatmap(img: np.ndarray, *, title: str = "", colorscale: str = "gray", zmin: float | None = 0.0,

@@ -13,7 +13,7 @@ from cnn_core.models import specs
 from cnn_core.training.run import TrainConfig, TrainingRun, registry
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "7_Evaluate.py")
+PAGE = str(ROOT / "app_pages" / "7_Evaluate.py")
 
 
 @pytest.fixture

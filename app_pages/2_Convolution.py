@@ -3,24 +3,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn_core.data import datasets as data
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons import convolution as L
 from ui import lesson_plots as lp
+from ui import loaders
 from ui import state
 
-st.set_page_config(layout="wide", page_title="Convolution · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "conv_"  # session-state prefix of this page
 SRC_DRAWING, SRC_DIGIT, SRC_GRID = "Your drawing", "A digit from the data set", "Type your own grid"
 KSRC_PRESET, KSRC_MODEL, KSRC_TYPED = "Preset", "Active model's first conv layer", "Type it in"
 PAD_MODES = ["valid", "same", "number"]
-
-
-@st.cache_resource(show_spinner=False)
-def _digits() -> data.ImageDataset:
-    return data.load_bundled()
 
 
 def _frame(a: np.ndarray) -> pd.DataFrame:
@@ -79,7 +73,7 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
     if src == SRC_DRAWING:
         return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
     if src == SRC_DIGIT:
-        ds = _digits()
+        ds = loaders.bundled_digits()
         i = st.number_input("Digit number", 0, len(ds) - 1, 0, key=K + "digit")
         return ds.floats([int(i)])[0, 0].astype(float), f"digit #{int(i)} (label {ds.labels[int(i)]})", True
     if src == SRC_GRID:
@@ -317,9 +311,9 @@ st.markdown(f"**Pooling output size**: {L.pool_output_formula(pool_in.shape[0], 
             + f" → {oh}×{ow}.")
 if pooled.uncovered_note():
     st.caption(pooled.uncovered_note())
-cells = [f"({i + 1}, {j + 1})" for i in range(oh) for j in range(ow)]
-pick = st.select_slider("Show the window of output cell", cells, key=f"{K}poolcell_{oh}x{ow}")
-pi, pj = (int(v) - 1 for v in pick.strip("()").split(", "))
+cell_no = st.select_slider("Show the window of output cell", range(oh * ow), key=f"{K}poolcell_{oh}x{ow}",
+                           format_func=lambda n: f"({n // ow + 1}, {n % ow + 1})")
+pi, pj = divmod(int(cell_no), ow)
 wr0, wc0, wr1, wc1 = pooled.window(pi, pj)
 rects = [(wr0, wc0, wr1, wc1, lp.WINDOW_COLOUR)]
 winners, flat_windows = None, 0
