@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cnn_core.models import checkpoints
 from cnn_core.data import datasets as data
+from cnn_core.data.splits import DOC000_FRACTIONS, DOC000_SEED
 from cnn_core.models import specs
 from cnn_core.data.augment import DOC000_OPS, Augmentation
 from cnn_core.training.run import ENGINES, OPTIMIZERS, ConfigError, TrainConfig, TrainingRun
@@ -56,7 +57,7 @@ def load_dataset(key: str, zip_source=None, image_size: int = 28, invert: bool =
     raise data.DataError(f"Unknown data set {key!r}; choose one of {', '.join(DATASETS)}.")
 
 
-def make_splits(ds, official_test, fractions, seed: int = 42):
+def make_splits(ds, official_test, fractions=DOC000_FRACTIONS, seed: int = DOC000_SEED):
     """train / validation / test. With an official test set, validation is cut from train and the
     test share of ``fractions`` goes back to training (document 002: 20 % of train held out)."""
     if official_test is None:
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--image-size", type=int, default=28, help="with --dataset zip")
     d.add_argument("--invert", action="store_true", help="with --dataset zip: dark ink on light paper")
     d.add_argument("--data-root", default=None, help="torchvision download folder")
-    d.add_argument("--split", default="0.85,0.075,0.075", help="train,validation,test fractions")
+    d.add_argument("--split", default=",".join(map(str, DOC000_FRACTIONS)), help="train,validation,test fractions")
     d.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     ap.add_argument("--out", default="model.safetensors", help="checkpoint path")
     return ap
@@ -132,7 +133,7 @@ def main(argv=None) -> int:
                           batch_size=args.batch_size, epochs=args.epochs, seed=args.seed, augment=aug,
                           early_stopping=args.early_stopping, max_steps_per_epoch=args.max_steps)
         run = TrainingRun(cfg, train, parts.val, parts.test, name=spec["name"],
-                          dataset_info={"name": ds.name, "key": args.dataset, "split": list(fractions), "split_seed": 42})
+                          dataset_info={"name": ds.name, "key": args.dataset, "split": list(fractions), "split_seed": DOC000_SEED})
     except (ValueError, data.DataError, specs.SpecError, ConfigError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
