@@ -21,7 +21,7 @@ import numpy as np
 from cnn_core.data import datasets as data
 from cnn_core.data import splits
 from cnn_core.models.specs import build_torch, count_params, preset
-from cnn_core.training.run import TrainConfig, TrainingRun, default_config, registry, smooth
+from cnn_core.training import TrainConfig, TrainingRun, default_config, registry, smooth
 
 
 def _in_fresh_thread(fn, *args):

@@ -13,8 +13,8 @@ from cnn_core.training import cli as train_cli  # noqa: E402
 from cnn_core.data.augment import Augmentation  # noqa: E402
 from cnn_core.data.folders import FolderDatasetError  # noqa: E402
 from cnn_core.models.summary import summarize  # noqa: E402
-from cnn_core.training.run import DEFAULT_BUILDER as DB  # noqa: E402
-from cnn_core.training.run import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
+from cnn_core.training import DEFAULT_BUILDER as DB  # noqa: E402
+from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
 from ui import state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 

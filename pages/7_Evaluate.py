@@ -11,7 +11,7 @@ from cnn_core.data import splits  # noqa: E402
 from cnn_core.inference import evaluation  # noqa: E402
 from cnn_core.training import cli as train_cli  # noqa: E402
 from cnn_core.data.folders import FolderDatasetError, load_zip  # noqa: E402
-from cnn_core.training.run import registry  # noqa: E402
+from cnn_core.training import registry  # noqa: E402
 from ui import state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 

@@ -11,7 +11,7 @@ from cnn_core.data import splits  # noqa: E402
 from cnn_core.models import specs  # noqa: E402
 from cnn_core.training import sweep as sw  # noqa: E402
 from cnn_core.training import cli as train_cli  # noqa: E402
-from cnn_core.training.run import ConfigError, TrainConfig, registry  # noqa: E402
+from cnn_core.training import ConfigError, TrainConfig, registry  # noqa: E402
 from ui import state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 

@@ -11,7 +11,7 @@ from cnn_core.data import splits
 from cnn_core.inference import evaluation
 from cnn_core.models import pretrained
 from cnn_core.models import specs
-from cnn_core.training.run import TrainConfig, TrainingRun, registry
+from cnn_core.training import TrainConfig, TrainingRun, registry
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "7_Evaluate.py")
