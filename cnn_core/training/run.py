@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from cnn_core.data.augment import Augmentation, augment_batch
-from cnn_core.models.specs import SpecError, validate
+from cnn_core.models.specs import SpecError, check_batch, validate
 
 STATES = ("queued", "running", "paused", "finished", "stopped", "failed")
 ENDED = ("finished", "stopped", "failed")
@@ -91,6 +91,7 @@ class TrainConfig:
             raise ConfigError(f"Momentum must be in [0, 1), got {self.momentum}.")
         try:
             validate(self.spec)
+            check_batch(self.spec, int(self.batch_size))
         except SpecError as exc:
             raise ConfigError(str(exc)) from exc
         if input_shape is not None and tuple(self.spec["input_shape"]) != tuple(input_shape):
