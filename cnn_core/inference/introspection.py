@@ -372,3 +372,13 @@ def what_if(model: nn.Module, layer_index: int, out_channel: int, kernel=None, *
         if bias is not None and conv.bias is not None:
             conv.bias[out_channel] = float(bias)
     return m
+
+
+def __getattr__(name: str):
+    # Per-neuron arithmetic lives in neurons.py (which imports this module); reachable from here too,
+    # as cnn_core.introspection.conv_contributions, without a circular import at load time.
+    if name in ("conv_contributions", "ConvContributions"):
+        from cnn_core.inference import neurons
+
+        return getattr(neurons, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
