@@ -376,10 +376,10 @@ def what_if(model: nn.Module, layer_index: int, out_channel: int, kernel=None, *
 
 
 def __getattr__(name: str):
-    # Per-neuron arithmetic lives in neurons.py (which imports this module); reachable from here too,
+    # Per-neuron arithmetic lives in conv_arithmetic.py (which imports this module); reachable here too,
     # as cnn_core.introspection.conv_contributions, without a circular import at load time.
     if name in ("conv_contributions", "ConvContributions"):
-        from cnn_core.inference import neurons
+        from cnn_core.inference import conv_arithmetic
 
-        return getattr(neurons, name)
+        return getattr(conv_arithmetic, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

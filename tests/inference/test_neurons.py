@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from cnn_core.inference import conv_arithmetic as C
 from cnn_core.inference import neurons as N
 from cnn_core.inference.introspection import IntrospectionError
 from cnn_core.models import pretrained, specs
@@ -60,7 +61,7 @@ def test_channel_partials_plus_bias_equal_every_conv_channel_of_the_real_model(n
         assert first.partials.shape == (c_in,) + result.layers[i].output.shape[1:]
         assert isinstance(first.bias, float)
         for ch in range(n_out):
-            c = N.conv_contributions_from(tmodel, result, i, ch)
+            c = C.conv_contributions_from(tmodel, result, i, ch)
             with torch.no_grad():  # the real output channel, straight from the torch module
                 x = torch.as_tensor(N.layer_input(result, i))[None]
                 real = tmodel[i](x)[0, ch].numpy()
@@ -69,7 +70,7 @@ def test_channel_partials_plus_bias_equal_every_conv_channel_of_the_real_model(n
 
 def test_without_a_spec_a_torch_model_and_a_grey_image_are_enough(networks):
     model, spec = networks["seed-000"]
-    c = N.conv_contributions(model, digit(), 0, 3)
+    c = C.conv_contributions(model, digit(), 0, 3)
     assert c.partials.shape == (1, 26, 26)
     assert_same(c.total, c.output)
 
@@ -78,7 +79,7 @@ def test_each_partial_is_that_input_channel_convolved_with_its_kernel_slice():
     spec = specs.build_spec(blocks=2, kernels=[3, 5], stride=2, padding=1, pooling=None, input_shape=(3, 20, 20))
     model = seeded(spec).eval()
     rgb = np.random.default_rng(0).random((3, 20, 20)).astype(np.float32)
-    c = N.conv_contributions(model, rgb, 2, 4, spec=spec)  # conv, ReLU, conv
+    c = C.conv_contributions(model, rgb, 2, 4, spec=spec)  # conv, ReLU, conv
     assert c.partials.shape == (3, 5, 5) and c.stride == (2, 2) and c.padding == (1, 1)
     x = torch.as_tensor(c.input, dtype=torch.float64)
     w = model[2].weight.detach().double()
@@ -92,7 +93,7 @@ def test_an_rgb_model_reads_three_channel_sums_plus_a_bias_like_figure_7_5():
     spec = specs.build_spec(blocks=1, kernels=4, input_shape=(3, 16, 16))
     model = seeded(spec)
     rgb = np.random.default_rng(1).random((3, 16, 16)).astype(np.float32)
-    c = N.conv_contributions(model, rgb, 0, 2, spec=spec)
+    c = C.conv_contributions(model, rgb, 0, 2, spec=spec)
     assert c.partials.shape == (3, 16, 16)
     assert_same(c.total, c.output)
     cell = c.cell(5, 7)
@@ -112,7 +113,7 @@ def test_a_written_out_cell_adds_up_to_the_output_value(name, networks, cells):
     model, spec = networks[name]
     tmodel, result = N.run_model(model, digit(), spec)
     layer = [i for i, layer in enumerate(spec["layers"]) if layer["type"] == "conv2d"][1]  # the second conv
-    c = N.conv_contributions_from(tmodel, result, layer, 5)
+    c = C.conv_contributions_from(tmodel, result, layer, 5)
     for r, col in cells:
         cell = c.cell(r, col)
         np.testing.assert_allclose(cell.subtotals, c.partials[:, r, col], atol=1e-12)
@@ -129,7 +130,7 @@ def test_a_written_out_cell_adds_up_to_the_output_value(name, networks, cells):
 
 def test_a_window_on_the_padding_reads_zeros(networks):
     model, spec = networks["default"]  # first conv has padding 1
-    c = N.conv_contributions(model, digit(), 0, 0, spec=spec)
+    c = C.conv_contributions(model, digit(), 0, 0, spec=spec)
     corner = c.cell(0, 0)
     assert corner.origin == (0, 0) and np.all(corner.window[:, 0, :] == 0) and np.all(corner.window[:, :, 0] == 0)
     with pytest.raises(IntrospectionError, match="28×28"):
@@ -209,7 +210,7 @@ def test_numpy_engine_models_are_taken_apart_through_their_torch_twin():
     spec = specs.preset("seed-000")
     np_model = build_numpy(spec, seed=2)
     want = np_model.eval().forward(digit()[None, None], return_activations=True)
-    c = N.conv_contributions(np_model, digit(), 0, 5, spec=spec)
+    c = C.conv_contributions(np_model, digit(), 0, 5, spec=spec)
     acts = want[1] if isinstance(want, tuple) else None
     assert_same(c.total, c.output)
     if acts is not None:
@@ -219,8 +220,8 @@ def test_numpy_engine_models_are_taken_apart_through_their_torch_twin():
 def test_asking_the_wrong_layer_or_channel_is_a_clear_error(networks):
     model, spec = networks["seed-000"]
     with pytest.raises(IntrospectionError, match="not a convolution"):
-        N.conv_contributions(model, digit(), 1, 0, spec=spec)
+        C.conv_contributions(model, digit(), 1, 0, spec=spec)
     with pytest.raises(IntrospectionError, match="no channel 9"):
-        N.conv_contributions(model, digit(), 0, 8, spec=spec)
+        C.conv_contributions(model, digit(), 0, 8, spec=spec)
     with pytest.raises(IntrospectionError, match="no layer 13"):
-        N.conv_contributions(model, digit(), 12, 0, spec=spec)
+        C.conv_contributions(model, digit(), 12, 0, spec=spec)
