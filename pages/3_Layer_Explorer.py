@@ -5,7 +5,7 @@ import streamlit as st
 
 from cnn_core.data import datasets as data
 from cnn_core.inference import introspection as intro
-from cnn_core.lessons.convolution import fmt
+from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
 from ui import plots
 from ui import state

@@ -7,13 +7,14 @@ import json  # noqa: E402
 
 from cnn_core.models import checkpoints  # noqa: E402
 from cnn_core.data import datasets as data  # noqa: E402
+from cnn_core.data import splits  # noqa: E402
 from cnn_core.models import specs  # noqa: E402
 from cnn_core.training import cli as train_cli  # noqa: E402
 from cnn_core.data.augment import Augmentation  # noqa: E402
 from cnn_core.data.folders import FolderDatasetError  # noqa: E402
 from cnn_core.models.summary import summarize  # noqa: E402
-from cnn_core.training.run import DEFAULT_BUILDER as DB  # noqa: E402
-from cnn_core.training.run import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
+from cnn_core.training import DEFAULT_BUILDER as DB  # noqa: E402
+from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
 from ui import state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 
@@ -187,8 +188,8 @@ with settings:
             if loaded is not None:
                 ds, official_test = loaded
                 c1, c2 = st.columns(2)
-                val_frac = c1.slider("validation share", 0.05, 0.3, 0.075, 0.005, key="tr_val", format="%.3f")
-                test_frac = c2.slider("test share", 0.0, 0.3, 0.075, 0.005, key="tr_test", format="%.3f",
+                val_frac = c1.slider("validation share", 0.05, 0.3, splits.DOC000_FRACTIONS[1], 0.005, key="tr_val", format="%.3f")
+                test_frac = c2.slider("test share", 0.0, 0.3, splits.DOC000_FRACTIONS[2], 0.005, key="tr_test", format="%.3f",
                                       disabled=official_test is not None,
                                       help="Full MNIST / Fashion-MNIST keep their official 10,000-image test set.")
                 fractions = (round(1 - val_frac - test_frac, 6), val_frac, test_frac)
@@ -197,7 +198,7 @@ with settings:
                     st.caption(f"{ds.name}: train {len(parts.train):,} / validation {len(parts.val):,} / "
                                f"test {len(parts.test):,} images of {ds.input_shape[1]}×{ds.input_shape[2]} "
                                f"({'RGB' if ds.input_shape[0] == 3 else 'grey'}), {ds.num_classes} classes "
-                               f"(document 000's split: 0.85 / 0.075 / 0.075, seed 42).")
+                               f"(seed {splits.DOC000_SEED}; the defaults are {splits.DOC000_DESCRIPTION}).")
                 except data.DataError as exc:
                     st.error(str(exc))
                     parts = None
@@ -263,7 +264,7 @@ with settings:
             attached.stop()
         run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
                           dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name, "key": key,
-                                        "split": list(fractions), "split_seed": 42})
+                                        "split": list(fractions), "split_seed": splits.DOC000_SEED})
         registry().submit(run)
         tv.attach(tv.RUN_PARAM, tv.RUN_KEY, run.id)
         st.rerun()

@@ -7,10 +7,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cnn_core.data import datasets as data  # noqa: E402
+from cnn_core.data import splits  # noqa: E402
 from cnn_core.inference import evaluation  # noqa: E402
 from cnn_core.training import cli as train_cli  # noqa: E402
 from cnn_core.data.folders import FolderDatasetError, load_zip  # noqa: E402
-from cnn_core.training.run import registry  # noqa: E402
+from cnn_core.training import registry  # noqa: E402
 from ui import state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 
@@ -24,7 +25,7 @@ def named_dataset(key: str):
 
 @st.cache_resource(show_spinner=False)
 def bundled_parts():
-    return data.split(data.load_bundled(), (0.85, 0.075, 0.075), seed=42)
+    return splits.doc000_split(data.load_bundled())
 
 
 def data_options(bundle) -> dict:

@@ -7,10 +7,11 @@ import itertools  # noqa: E402
 import math  # noqa: E402
 
 from cnn_core.data import datasets as data  # noqa: E402
+from cnn_core.data import splits  # noqa: E402
 from cnn_core.models import specs  # noqa: E402
 from cnn_core.training import sweep as sw  # noqa: E402
 from cnn_core.training import cli as train_cli  # noqa: E402
-from cnn_core.training.run import ConfigError, TrainConfig, registry  # noqa: E402
+from cnn_core.training import ConfigError, TrainConfig, registry  # noqa: E402
 from ui import state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 
@@ -135,9 +136,9 @@ with left:
                  width="stretch", help="Starting a new sweep stops the one this page is showing."):
         if current is not None and current.alive:
             current.stop()
-        parts = train_cli.make_splits(ds, official_test, (0.85, 0.075, 0.075))
+        parts = train_cli.make_splits(ds, official_test, splits.DOC000_FRACTIONS)
         sweep = sw.Sweep(base, axes, parts.train, parts.val, parts.test, name=base.spec["name"],
-                         dataset_info={"name": ds.name, "key": key, "split": [0.85, 0.075, 0.075], "split_seed": 42})
+                         dataset_info={"name": ds.name, "key": key, **splits.doc000_info()})
         sweep.start()
         tv.attach(tv.SWEEP_PARAM, tv.SWEEP_KEY, sweep.id)
         st.rerun()

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnn_core.models import checkpoints
-from cnn_core.training.run import registry, smooth
+from cnn_core.training import registry, smooth
 from ui import state
 
 RUN_PARAM = "run"            # ?run=<id> in the URL: a refresh or a second tab reattaches

@@ -17,6 +17,9 @@ import copy
 import math
 from dataclasses import dataclass
 
+from cnn_core.lessons.geometry import GeometryError, output_size, output_size_formula, pool_output_formula, \
+    pool_output_size, resolve_padding
+
 LAYER_TYPES = (
     "conv2d", "maxpool2d", "avgpool2d", "relu", "sigmoid", "tanh",
     "flatten", "dense", "dropout", "batchnorm2d",
@@ -28,15 +31,12 @@ class SpecError(ValueError):
     """An architecture that cannot be built; the message is meant for the user."""
 
 
-def conv_output_size(n: int, f: int, p: int = 0, s: int = 1) -> int:
-    """⌊(n + 2p − f)/s⌋ + 1, the size of a convolution or pooling output along one axis."""
-    return (n + 2 * p - f) // s + 1
-
-
-def conv_output_formula(n: int, f: int, p: int, s: int) -> str:
-    """The output-size formula with the numbers substituted, e.g. '⌊(28 + 2·0 − 3)/1⌋ + 1 = 26'."""
-    out = conv_output_size(n, f, p, s)
-    return f"⌊({n} + 2·{p} − {f})/{s}⌋ + 1 = {out}"
+def conv_padding(layer: dict) -> int:
+    """A conv layer's padding as a number; 'same' / 'valid' resolve as everywhere else (geometry)."""
+    try:
+        return resolve_padding(layer.get("padding", 0), f=int(layer["kernel_size"]))
+    except GeometryError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def _pool_params(layer: dict) -> tuple[int, int]:
@@ -92,16 +92,20 @@ def layer_infos(spec: dict) -> list[LayerInfo]:
                             "put it before Flatten.")
         if t == "conv2d":
             c, h, w = shape
-            f, s, p = int(layer["kernel_size"]), int(layer.get("stride", 1)), int(layer.get("padding", 0))
             oc = int(layer["out_channels"])
+            try:
+                f, s, p = int(layer["kernel_size"]), int(layer.get("stride", 1)), conv_padding(layer)
+            except SpecError as exc:
+                raise SpecError(f"{where}: {exc}") from None
             if f < 1 or s < 1 or p < 0 or oc < 1:
                 raise SpecError(f"{where}: kernel size, stride and channels must be ≥ 1, padding ≥ 0.")
             if f > h + 2 * p or f > w + 2 * p:
                 raise SpecError(
                     f"{where}: the {f}×{f} kernel is larger than its {h}×{w} input padded by {p} "
-                    f"({h + 2 * p}×{w + 2 * p}). Output size {conv_output_formula(min(h, w), f, p, s)}, "
+                    f"({h + 2 * p}×{w + 2 * p}). Output size "
+                    f"{output_size_formula(n=min(h, w), f=f, padding=p, stride=s, steps=False)}, "
                     "which is less than 1. Use a smaller kernel, more padding, or fewer pooling layers before it.")
-            out = (oc, conv_output_size(h, f, p, s), conv_output_size(w, f, p, s))
+            out = (oc, output_size(n=h, f=f, padding=p, stride=s), output_size(n=w, f=f, padding=p, stride=s))
             params = oc * c * f * f + oc
         elif t in ("maxpool2d", "avgpool2d"):
             c, h, w = shape
@@ -111,9 +115,9 @@ def layer_infos(spec: dict) -> list[LayerInfo]:
             if k > h or k > w:
                 raise SpecError(
                     f"{where}: the {k}×{k} window is larger than its {h}×{w} input. Output size "
-                    f"⌊({min(h, w)} − {k})/{s}⌋ + 1 = {(min(h, w) - k) // s + 1}, which is less than 1. "
+                    f"{pool_output_formula(n=min(h, w), k=k, stride=s)}, which is less than 1. "
                     "Remove a pooling layer or use a larger input.")
-            out = (c, (h - k) // s + 1, (w - k) // s + 1)
+            out = (c, pool_output_size(n=h, k=k, stride=s), pool_output_size(n=w, k=k, stride=s))
         elif t == "batchnorm2d":
             out = shape
             params = 2 * shape[0]
@@ -161,7 +165,7 @@ def build_torch(spec: dict):
         t = layer["type"]
         if t == "conv2d":
             modules.append(nn.Conv2d(info.in_shape[0], int(layer["out_channels"]), int(layer["kernel_size"]),
-                                     stride=int(layer.get("stride", 1)), padding=int(layer.get("padding", 0))))
+                                     stride=int(layer.get("stride", 1)), padding=conv_padding(layer)))
         elif t == "maxpool2d":
             k, s = _pool_params(layer)
             modules.append(nn.MaxPool2d(k, s))
@@ -258,7 +262,10 @@ def build_spec(*, blocks: int = 2, kernels: list[int] | int = 16, kernel_size: i
     ks = [kernels] * blocks if isinstance(kernels, int) else list(kernels)
     if len(ks) != blocks:
         raise SpecError(f"Give one kernel count per block ({blocks}), got {len(ks)}.")
-    pad = (kernel_size - 1) // 2 if padding == "same" else (0 if padding == "valid" else int(padding))
+    try:
+        pad = resolve_padding(padding, f=kernel_size)
+    except GeometryError as exc:
+        raise SpecError(str(exc)) from None
     layers: list[dict] = []
     for k in ks:
         layers.append(conv(int(k), kernel_size, stride, pad))

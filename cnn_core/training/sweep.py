@@ -16,7 +16,10 @@ import uuid
 from dataclasses import dataclass, replace
 
 from cnn_core.models.specs import SpecError, preset, validate
-from cnn_core.training.run import ENDED, ConfigError, RunRegistry, TrainConfig, TrainingRun, registry
+from cnn_core.training.config import ConfigError, TrainConfig
+from cnn_core.training.registry import RunRegistry, registry
+from cnn_core.training.run import TrainingRun
+from cnn_core.training.snapshot import ENDED
 
 AXES = {
     "kernels": "kernels in the first conv layer",

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.models import checkpoints
 from cnn_core.data import datasets as data
 from cnn_core.models import specs
-from cnn_core.training.run import TrainConfig, TrainingRun, registry
+from cnn_core.training import TrainConfig, TrainingRun, registry
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "6_Train.py")
@@ -66,7 +66,7 @@ def test_defaults_show_data_split_histogram_and_a_torchinfo_summary(at):
 
 
 def test_start_with_the_defaults_trains_what_the_benchmark_times(at):
-    from cnn_core.training.run import default_config
+    from cnn_core.training import default_config
 
     at.button(key="tr_start").click().run()
     run = registry().get(at.session_state["train_run_id"])
