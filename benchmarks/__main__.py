@@ -12,6 +12,8 @@ AREAS = {
     "training": "background run vs bare loop; time to 97 % validation accuracy (issue 5)",
     "introspection": "feature maps of one input with the default model (issue 6)",
     "backprop": "forward, loss and backward of one digit with every number kept (issue 12)",
+    "caps": "hostile checkpoints: refusal time and memory (issue 10)",
+    "classroom": "N simulated students over Streamlit's websocket against `make run`'s server (issue 10)",
 }
 
 

@@ -373,3 +373,13 @@ def what_if(model: nn.Module, layer_index: int, out_channel: int, kernel=None, *
         if bias is not None and conv.bias is not None:
             conv.bias[out_channel] = float(bias)
     return m
+
+
+def __getattr__(name: str):
+    # Per-neuron arithmetic lives in conv_arithmetic.py (which imports this module); reachable here too,
+    # as cnn_core.introspection.conv_contributions, without a circular import at load time.
+    if name in ("conv_contributions", "ConvContributions"):
+        from cnn_core.inference import conv_arithmetic
+
+        return getattr(conv_arithmetic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
