@@ -5,6 +5,7 @@ st.set_page_config(layout="wide", page_title="Train · CNN Explorer", page_icon=
 
 import json  # noqa: E402
 
+from cnn_core import limits  # noqa: E402
 from cnn_core.models import checkpoints  # noqa: E402
 from cnn_core.data import datasets as data  # noqa: E402
 from cnn_core.data import splits  # noqa: E402
@@ -61,9 +62,9 @@ def model_summary(spec_json: str):
 def load_data(key: str):
     """(dataset, official test set or None), or None after showing why not."""
     if key == "zip":
-        up = st.file_uploader("Zip of class folders", type=["zip"], key="tr_zip",
+        up = st.file_uploader("Zip of class folders", type=["zip"], key="tr_zip", max_upload_size=limits.MAX_ZIP_MB,
                               help="One folder per class (e.g. 0/ … 9/, or cat/ dog/), images inside. "
-                                   "PNG, JPEG, BMP, GIF, TIFF or WebP; at most 100 MB.")
+                                   f"PNG, JPEG, BMP, GIF, TIFF or WebP; at most {limits.MAX_ZIP_MB} MB.")
         c1, c2, c3 = st.columns(3)
         size = c1.number_input("image size (px)", 8, 128, 28, key="tr_zip_size")
         colour = c2.selectbox("colour", ["auto", "grey", "rgb"], key="tr_zip_colour",
@@ -273,6 +274,7 @@ with settings:
 
     with st.expander("Load a saved model (.safetensors)"):
         up = st.file_uploader("Checkpoint", type=["safetensors"], key="tr_ckpt",
+                              max_upload_size=limits.MAX_CHECKPOINT_MB,
                               help="A file downloaded from this page (weights + architecture). Nothing in it can run "
                                    "code: it holds only tensors and JSON.")
         if up is not None:

@@ -6,6 +6,7 @@ st.set_page_config(layout="wide", page_title="Evaluate · CNN Explorer", page_ic
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from cnn_core import limits  # noqa: E402
 from cnn_core.data import datasets as data  # noqa: E402
 from cnn_core.data import splits  # noqa: E402
 from cnn_core.inference import evaluation  # noqa: E402
@@ -58,7 +59,7 @@ def data_options(bundle) -> dict:
 
 
 def upload_dataset(bundle):
-    up = st.file_uploader("Zip of class folders", type=["zip"], key="ev_zip",
+    up = st.file_uploader("Zip of class folders", type=["zip"], key="ev_zip", max_upload_size=limits.MAX_ZIP_MB,
                           help="The same class folders as the model's classes, e.g. 0/ … 9/.")
     if up is None:
         return None

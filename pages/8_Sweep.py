@@ -6,6 +6,7 @@ st.set_page_config(layout="wide", page_title="Sweep · CNN Explorer", page_icon=
 import itertools  # noqa: E402
 import math  # noqa: E402
 
+from cnn_core import limits  # noqa: E402
 from cnn_core.data import datasets as data  # noqa: E402
 from cnn_core.data import splits  # noqa: E402
 from cnn_core.models import specs  # noqa: E402
@@ -116,8 +117,9 @@ with left:
             n = 1
             for v in axes.values():
                 n *= len(v)
-            if n > 25:
-                problem = f"{n} runs is too many for one sweep here; keep the grid at 25 cells or fewer."
+            if n > limits.MAX_SWEEP_CELLS:
+                problem = (f"This grid has {n:,} runs; the cap is {limits.MAX_SWEEP_CELLS} runs "
+                           f"{limits.over(n, limits.MAX_SWEEP_CELLS)}.")
             for params in ([dict(zip(axes, c)) for c in itertools.product(*axes.values())]
                            if problem is None else []):
                 sw.apply_params(base, params).validate(ds.input_shape, ds.num_classes)

@@ -194,6 +194,23 @@ def test_a_bad_checkpoint_changes_nothing_and_a_good_one_can_be_used(at):
     assert at.session_state["active_model"].name == "uploaded one"
 
 
+@pytest.mark.parametrize("name, expected", [
+    ("50,000 × 50,000 input", "The input is 50,000 × 50,000 pixels; the cap is 512 pixels a side (98× over)."),
+    ("dense 4,000,000 units (spec only)", "the cap is 25 million (127× over)."),
+    ("torch.save zip with a pickle payload", "can run code when opened, so the app never opens it."),
+])
+def test_a_spec_bomb_or_pickle_upload_shows_one_clear_error_and_no_exception(at, tmp_path, name, expected):
+    from benchmarks.caps import hostile_checkpoints
+
+    blob = hostile_checkpoints(tmp_path / "pwned")[name]
+    at.file_uploader(key="tr_ckpt").set_value(("bomb.safetensors", blob, "application/octet-stream")).run()
+    assert not at.exception
+    errors = _texts(at, "error")
+    assert len(errors) == 1 and expected in errors[0] and errors[0].endswith("Nothing was changed."), errors
+    assert not (tmp_path / "pwned").exists()
+    assert "active_model" not in at.session_state or at.session_state["active_model"] is None
+
+
 def _zip_of(classes, n=6) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
