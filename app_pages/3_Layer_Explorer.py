@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.inference import introspection as intro
-from cnn_core.lessons.convolution import fmt
+from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
 from ui import loaders
 from ui import plots

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.lessons import exercises as E
-from cnn_core.lessons.convolution import fmt
+from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
 
 

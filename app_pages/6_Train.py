@@ -3,15 +3,16 @@ import json
 
 import streamlit as st
 
-from cnn_core.data import catalog
+from cnn_core import limits
+from cnn_core.data import catalog, splits
 from cnn_core.data import datasets as data
 from cnn_core.data.augment import Augmentation
 from cnn_core.data.folders import FolderDatasetError, load_zip
-from cnn_core.data.splits import DOC000_SPLIT, SPLIT_SEED, training_split
+from cnn_core.data.splits import training_split
 from cnn_core.models import builder_form, specs
 from cnn_core.models.summary import summarize
-from cnn_core.training.run import DEFAULT_BUILDER as DB
-from cnn_core.training.run import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
+from cnn_core.training import DEFAULT_BUILDER as DB
+from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
 from ui import checkpoint_views, loaders, state
 from ui import run_panel as rp
 from ui.train_charts import fmt_lr, label_histogram
@@ -53,9 +54,9 @@ def model_summary(spec_json: str):
 def load_data(key: str):
     """(dataset, official test set or None), or None after showing why not."""
     if key == "zip":
-        up = st.file_uploader("Zip of class folders", type=["zip"], key="tr_zip",
+        up = st.file_uploader("Zip of class folders", type=["zip"], key="tr_zip", max_upload_size=limits.MAX_ZIP_MB,
                               help="One folder per class (e.g. 0/ … 9/, or cat/ dog/), images inside. "
-                                   "PNG, JPEG, BMP, GIF, TIFF or WebP; at most 100 MB.")
+                                   f"PNG, JPEG, BMP, GIF, TIFF or WebP; at most {limits.MAX_ZIP_MB} MB.")
         c1, c2, c3 = st.columns(3)
         size = c1.number_input("image size (px)", 8, 128, 28, key="tr_zip_size")
         colour = c2.selectbox("colour", ["auto", "grey", "rgb"], key="tr_zip_colour",
@@ -165,8 +166,8 @@ with settings:
             if loaded is not None:
                 ds, official_test = loaded
                 c1, c2 = st.columns(2)
-                val_frac = c1.slider("validation share", 0.05, 0.3, DOC000_SPLIT[1], 0.005, key="tr_val", format="%.3f")
-                test_frac = c2.slider("test share", 0.0, 0.3, DOC000_SPLIT[2], 0.005, key="tr_test", format="%.3f",
+                val_frac = c1.slider("validation share", 0.05, 0.3, splits.DOC000_FRACTIONS[1], 0.005, key="tr_val", format="%.3f")
+                test_frac = c2.slider("test share", 0.0, 0.3, splits.DOC000_FRACTIONS[2], 0.005, key="tr_test", format="%.3f",
                                       disabled=official_test is not None,
                                       help="Full MNIST / Fashion-MNIST keep their official 10,000-image test set.")
                 fractions = (round(1 - val_frac - test_frac, 6), val_frac, test_frac)
@@ -175,7 +176,7 @@ with settings:
                     st.caption(f"{ds.name}: train {len(parts.train):,} / validation {len(parts.val):,} / "
                                f"test {len(parts.test):,} images of {ds.input_shape[1]}×{ds.input_shape[2]} "
                                f"({'RGB' if ds.input_shape[0] == 3 else 'grey'}), {ds.num_classes} classes "
-                               f"(document 000's split: {' / '.join(map(str, DOC000_SPLIT))}, seed {SPLIT_SEED}).")
+                               f"(seed {splits.DOC000_SEED}; the defaults are {splits.DOC000_DESCRIPTION}).")
                 except data.DataError as exc:
                     st.error(str(exc))
                     parts = None
@@ -241,7 +242,7 @@ with settings:
             attached.stop()
         run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
                           dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name, "key": key,
-                                        "split": list(fractions), "split_seed": SPLIT_SEED})
+                                        "split": list(fractions), "split_seed": splits.DOC000_SEED})
         registry().submit(run)
         rp.attach(rp.RUN_PARAM, rp.RUN_KEY, run.id)
         st.rerun()

@@ -3,11 +3,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from cnn_core import limits
 from cnn_core.data import catalog
 from cnn_core.data import datasets as data
 from cnn_core.data.folders import FolderDatasetError, load_zip
 from cnn_core.inference import evaluation
-from cnn_core.training.run import registry
+from cnn_core.training import registry
 from ui import loaders, state
 from ui.image_grid import image_grid
 from ui.train_charts import confusion_figure, fmt_pct
@@ -46,7 +47,7 @@ def data_options(bundle) -> dict:
 
 
 def upload_dataset(bundle):
-    up = st.file_uploader("Zip of class folders", type=["zip"], key="ev_zip",
+    up = st.file_uploader("Zip of class folders", type=["zip"], key="ev_zip", max_upload_size=limits.MAX_ZIP_MB,
                           help="The same class folders as the model's classes, e.g. 0/ … 9/.")
     if up is None:
         return None

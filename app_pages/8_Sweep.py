@@ -1,13 +1,13 @@
 """Sweep: a hyper-parameter grid trained run after run in the background (documents 000 and 002)."""
 import streamlit as st
 
-from cnn_core.data import catalog
+from cnn_core.data import catalog, splits
 from cnn_core.data import datasets as data
-from cnn_core.data.splits import DOC000_SPLIT, SPLIT_SEED, training_split
+from cnn_core.data.splits import training_split
 from cnn_core.models import specs
 from cnn_core.training import sweep as sw
 from cnn_core.training import sweep_grid
-from cnn_core.training.run import ConfigError, TrainConfig, registry
+from cnn_core.training import ConfigError, TrainConfig, registry
 from ui import loaders, state
 from ui import run_panel as rp
 from ui.sweep_panel import sweep_panel
@@ -92,8 +92,7 @@ with left:
             current.stop()
         parts = training_split(ds, official_test)
         sweep = sw.Sweep(base, axes, parts.train, parts.val, parts.test, name=base.spec["name"],
-                         dataset_info={"name": ds.name, "key": key, "split": list(DOC000_SPLIT),
-                                       "split_seed": SPLIT_SEED})
+                         dataset_info={"name": ds.name, "key": key, **splits.doc000_info()})
         sweep.start()
         rp.attach(rp.SWEEP_PARAM, rp.SWEEP_KEY, sweep.id)
         st.rerun()

@@ -19,8 +19,9 @@ from dataclasses import replace
 import numpy as np
 
 from cnn_core.data import datasets as data
+from cnn_core.data import splits
 from cnn_core.models.specs import build_torch, count_params, preset
-from cnn_core.training.run import TrainConfig, TrainingRun, default_config, registry, smooth
+from cnn_core.training import TrainConfig, TrainingRun, default_config, registry, smooth
 
 
 def _in_fresh_thread(fn, *args):
@@ -122,7 +123,7 @@ def overhead(cfg: TrainConfig, train, epochs: int, reps: int) -> tuple[float, fl
 def time_to_accuracy(target: float = 0.97, max_epochs: int | None = None) -> dict:
     """Train the page's default network on the bundled split from Start; when does validation reach target?"""
     ds = data.load_bundled()
-    parts = data.split(ds, (0.85, 0.075, 0.075), seed=42)
+    parts = splits.doc000_split(ds)
     cfg = default_config(ds.input_shape, ds.num_classes)
     if max_epochs is not None:
         cfg = replace(cfg, epochs=max_epochs)
@@ -146,7 +147,7 @@ def time_to_accuracy(target: float = 0.97, max_epochs: int | None = None) -> dic
 
 def run(quick: bool = False) -> list[str]:
     ds = data.load_bundled()
-    train = data.split(ds, (0.85, 0.075, 0.075), seed=42).train
+    train = splits.doc000_split(ds).train
     lines = []
     # Runs of a few seconds, like real ones: a fresh thread's first steps (thread pools, kernel
     # caches) are then amortised as they are in the app.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core import limits
 from cnn_core.models import checkpoints, specs
 from ui import state
 from ui.train_charts import fmt_pct
@@ -32,6 +33,7 @@ def load_saved_model() -> None:
     """The "Load a saved model" expander: a .safetensors file becomes the active model on every page."""
     with st.expander("Load a saved model (.safetensors)"):
         up = st.file_uploader("Checkpoint", type=["safetensors"], key="tr_ckpt",
+                              max_upload_size=limits.MAX_CHECKPOINT_MB,
                               help="A file downloaded from this page (weights + architecture). Nothing in it can run "
                                    "code: it holds only tensors and JSON.")
         if up is not None:

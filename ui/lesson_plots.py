@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnn_core.lessons.convolution import fmt
+from cnn_core.lessons.formatting import fmt
 from ui import palette
 
 Rect = tuple  # (row0, col0, row1, col1, colour[, dash]) in cell units, end-exclusive

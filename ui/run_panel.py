@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.training.run import registry
+from cnn_core.training import registry
 from ui import checkpoint_views
 from ui.train_charts import accuracy_figure, fmt_pct, fmt_seconds, loss_figure
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cnn_core.training.run import registry
+from cnn_core.training import registry
 from ui import state
 from ui.run_panel import status_line
 from ui.train_charts import fmt_pct, fmt_seconds, sweep_heatmap

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from cnn_core.training.run import smooth
+from cnn_core.training import smooth
 from ui.palette import BLUE, GREEN, ORANGE, VERMILION
 
 MAX_POINTS = 1500            # per curve sent to the browser each second

@@ -13,14 +13,19 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 
 from cnn_core.models import checkpoints
 from cnn_core.data import datasets as data
+from cnn_core.data.splits import DOC000_FRACTIONS, DOC000_SEED
 from cnn_core.models import specs
 from cnn_core.data.augment import DOC000_OPS, Augmentation
 from cnn_core.data.catalog import DATASETS, load_named
 from cnn_core.data.splits import training_split
-from cnn_core.training.run import ENGINES, OPTIMIZERS, ConfigError, TrainConfig, TrainingRun
+from cnn_core.training.config import ENGINES, OPTIMIZERS, ConfigError, TrainConfig
+from cnn_core.training.engines import make_engine
+from cnn_core.training.loop import Diverged, Done, Epoch, Step, fit
+from cnn_core.training.run import make_bundle
 
 # The data sets and the split live in cnn_core.data; the old names stay for scripts that used them.
 load_dataset = load_named
@@ -61,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--image-size", type=int, default=28, help="with --dataset zip")
     d.add_argument("--invert", action="store_true", help="with --dataset zip: dark ink on light paper")
     d.add_argument("--data-root", default=None, help="torchvision download folder")
-    d.add_argument("--split", default="0.85,0.075,0.075", help="train,validation,test fractions")
+    d.add_argument("--split", default=",".join(map(str, DOC000_FRACTIONS)), help="train,validation,test fractions")
     d.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     ap.add_argument("--out", default="model.safetensors", help="checkpoint path")
     return ap
@@ -92,42 +97,56 @@ def main(argv=None) -> int:
         cfg = TrainConfig(spec=spec, engine=args.engine, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
                           batch_size=args.batch_size, epochs=args.epochs, seed=args.seed, augment=aug,
                           early_stopping=args.early_stopping, max_steps_per_epoch=args.max_steps)
-        run = TrainingRun(cfg, train, parts.val, parts.test, name=spec["name"],
-                          dataset_info={"name": ds.name, "key": args.dataset, "split": list(fractions), "split_seed": 42})
+        cfg.validate(train.input_shape, train.num_classes)
+        if len(train) == 0:
+            raise ConfigError("The training split is empty; give it a larger share of the data.")
     except (ValueError, data.DataError, specs.SpecError, ConfigError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{cfg.describe()} on {ds.name}: {len(train):,} train / {len(parts.val):,} validation / "
           f"{len(parts.test):,} test images, {specs.count_params(spec):,} parameters", flush=True)
-    run.start()
-    printed = 0
+    engine = make_engine(cfg)
+    started, steps, images, epochs_log, done = time.perf_counter(), 0, 0, [], Done(None)
+    state, message = "finished", ""
     try:
-        while True:
-            done = run.join(0.2)
-            snap = run.snapshot()
-            for row in snap.epochs_log[printed:]:
-                train_acc = "n/a" if row["train_acc"] is None else f"{row['train_acc']:.4f}"
-                val = "" if row["val_acc"] is None else f"  val loss {row['val_loss']:.4f}  val acc {row['val_acc']:.4f}"
-                print(f"epoch {row['epoch']:>3}/{snap.epochs}  train loss {row['train_loss']:.4f}  "
-                      f"train acc {train_acc}{val}  ({row['seconds']:.1f} s)", flush=True)
-            printed = len(snap.epochs_log)
-            if done:
-                break
+        for event in fit(cfg, engine, train, parts.val, parts.test):
+            if isinstance(event, Step):
+                steps, images = event.step, images + event.images
+            elif isinstance(event, Epoch):
+                epochs_log.append(event.row)
+                print_epoch(event.row, cfg.epochs)
+            elif isinstance(event, Done):
+                done = event
+                message = event.message
     except KeyboardInterrupt:
-        run.stop(wait=5)
-        snap = run.snapshot()
-    if snap.message and snap.state != "finished" or snap.stop_reason == "early_stopping":
-        print(snap.message, file=sys.stderr if snap.state == "failed" else sys.stdout)
-    if snap.test_acc is not None:
-        print(f"test accuracy {snap.test_acc:.4f} on {len(parts.test):,} images "
-              f"({snap.images_per_s:,.0f} images/s, {snap.elapsed_s:.1f} s)")
-    bundle = run.bundle()
-    if bundle is None or snap.stop_reason == "diverged":
+        state, message = "stopped", f"Stopped by you after {steps} step(s)."
+    except Diverged as exc:
+        print(exc)
         print("No model saved.", file=sys.stderr)
         return 1
+    seconds = time.perf_counter() - started
+    if message:
+        print(message)
+    if done.test_acc is not None:
+        print(f"test accuracy {done.test_acc:.4f} on {len(parts.test):,} images "
+              f"({images / seconds:,.0f} images/s, {seconds:.1f} s)")
+    if not steps:
+        print("No model saved.", file=sys.stderr)
+        return 1
+    bundle = make_bundle(cfg, engine.to_torch(), name=spec["name"], run_id=uuid.uuid4().hex[:10], state=state,
+                         epochs_log=epochs_log, test_acc=done.test_acc, class_names=train.class_names,
+                         dataset_info={"name": ds.name, "key": args.dataset, "split": list(fractions), "split_seed": DOC000_SEED},
+                         n_val=len(parts.val), n_test=len(parts.test))
     out = checkpoints.save(bundle, args.out)
     print(f"saved {out} ({out.stat().st_size / 1024:.0f} KiB)")
-    return 0 if snap.state == "finished" else 1
+    return 0 if state == "finished" else 1
+
+
+def print_epoch(row: dict, epochs: int) -> None:
+    train_acc = "n/a" if row["train_acc"] is None else f"{row['train_acc']:.4f}"
+    val = "" if row["val_acc"] is None else f"  val loss {row['val_loss']:.4f}  val acc {row['val_acc']:.4f}"
+    print(f"epoch {row['epoch']:>3}/{epochs}  train loss {row['train_loss']:.4f}  "
+          f"train acc {train_acc}{val}  ({row['seconds']:.1f} s)", flush=True)
 
 
 if __name__ == "__main__":

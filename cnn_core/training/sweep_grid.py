@@ -4,13 +4,13 @@ from __future__ import annotations
 import itertools
 import math
 
-from cnn_core.training.run import ConfigError, TrainConfig
+from cnn_core import limits
+from cnn_core.training.config import ConfigError, TrainConfig
 from cnn_core.training.sweep import AXES, apply_params
 
 AXIS_DEFAULTS = {"kernels": "8, 16, 24", "lr": "0.001, 0.005, 0.01", "dropout": "0, 0.2, 0.3",
                  "batch_size": "32, 64, 128", "dense_width": "32, 64, 128"}
 INT_AXES = frozenset({"kernels", "batch_size", "dense_width"})
-MAX_CELLS = 25
 
 
 def parse_axis_values(axis: str, text: str) -> list:
@@ -49,11 +49,13 @@ def grid_cells(axes: dict) -> list[dict]:
     return [dict(zip(axes, combo)) for combo in itertools.product(*axes.values())]
 
 
-def check_grid(base: TrainConfig, axes: dict, input_shape, num_classes: int, max_cells: int = MAX_CELLS) -> int:
-    """The number of runs; ``ConfigError`` if the grid is too big or any cell cannot train."""
+def check_grid(base: TrainConfig, axes: dict, input_shape, num_classes: int, max_cells: int | None = None) -> int:
+    """The number of runs; ``ConfigError`` if the grid is over the cap (limits.MAX_SWEEP_CELLS) or any cell
+    cannot train."""
+    cap = limits.MAX_SWEEP_CELLS if max_cells is None else max_cells
     n = grid_size(axes)
-    if n > max_cells:
-        raise ConfigError(f"{n} runs is too many for one sweep here; keep the grid at {max_cells} cells or fewer.")
+    if n > cap:
+        raise ConfigError(f"This grid has {n:,} runs; the cap is {cap} runs {limits.over(n, cap)}.")
     for params in grid_cells(axes):
         apply_params(base, params).validate(input_shape, num_classes)
     return n

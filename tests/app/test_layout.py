@@ -58,15 +58,10 @@ def test_no_import_waits_for_code_above_it():
         assert "noqa: E402" not in p.read_text(), p
 
 
-# Being split by their owners (issue 9); remove a name here once its file is split.
-NOT_YET_SPLIT = {"cnn_core/lessons/convolution.py", "cnn_core/training/run.py"}
-
-
 def test_no_source_file_is_over_400_lines():
     files = [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").rglob("*.py"),
              *(ROOT / "cnn_core").rglob("*.py")]
-    long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > 400
-            and str(p.relative_to(ROOT)) not in NOT_YET_SPLIT}
+    long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > 400}
     assert not long, long
 
 

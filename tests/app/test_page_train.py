@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.models import checkpoints
 from cnn_core.data import datasets as data
 from cnn_core.models import specs
-from cnn_core.training.run import TrainConfig, TrainingRun, registry
+from cnn_core.training import TrainConfig, TrainingRun, registry
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "app_pages" / "6_Train.py")
@@ -66,7 +66,7 @@ def test_defaults_show_data_split_histogram_and_a_torchinfo_summary(at):
 
 
 def test_start_with_the_defaults_trains_what_the_benchmark_times(at):
-    from cnn_core.training.run import default_config
+    from cnn_core.training import default_config
 
     at.button(key="tr_start").click().run()
     run = registry().get(at.session_state["train_run_id"])
@@ -192,6 +192,23 @@ def test_a_bad_checkpoint_changes_nothing_and_a_good_one_can_be_used(at):
     assert not _texts(at, "error")
     at.button(key="tr_ckpt_use").click().run()
     assert at.session_state["active_model"].name == "uploaded one"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("50,000 × 50,000 input", "The input is 50,000 × 50,000 pixels; the cap is 512 pixels a side (98× over)."),
+    ("dense 4,000,000 units (spec only)", "the cap is 25 million (127× over)."),
+    ("torch.save zip with a pickle payload", "can run code when opened, so the app never opens it."),
+])
+def test_a_spec_bomb_or_pickle_upload_shows_one_clear_error_and_no_exception(at, tmp_path, name, expected):
+    from benchmarks.caps import hostile_checkpoints
+
+    blob = hostile_checkpoints(tmp_path / "pwned")[name]
+    at.file_uploader(key="tr_ckpt").set_value(("bomb.safetensors", blob, "application/octet-stream")).run()
+    assert not at.exception
+    errors = _texts(at, "error")
+    assert len(errors) == 1 and expected in errors[0] and errors[0].endswith("Nothing was changed."), errors
+    assert not (tmp_path / "pwned").exists()
+    assert "active_model" not in at.session_state or at.session_state["active_model"] is None
 
 
 def _zip_of(classes, n=6) -> bytes:

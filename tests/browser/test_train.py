@@ -79,11 +79,11 @@ def _cell_to_click():
     """A confusion cell with images that is NOT the one the page picks first (the largest confusion)."""
     import numpy as np
 
-    from cnn_core.data import datasets as data
+    from cnn_core.data import datasets as data, splits
     from cnn_core.inference import evaluation
     from cnn_core.models import pretrained
 
-    parts = data.split(data.load_bundled(), (0.85, 0.075, 0.075), seed=42)
+    parts = splits.doc000_split(data.load_bundled())
     held = data.ImageDataset("held", np.concatenate([parts.val.images, parts.test.images]),
                              np.concatenate([parts.val.labels, parts.test.labels]), data.DIGIT_CLASSES)
     cm = evaluation.evaluate(pretrained.load_default(), held).confusion

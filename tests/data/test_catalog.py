@@ -20,7 +20,7 @@ def test_unknown_names_and_a_missing_zip_are_sentences():
 def test_the_training_split_is_document_000s_and_reproducible():
     ds = datasets.load_bundled()
     a, b = splits.training_split(ds), datasets.split(ds, (0.85, 0.075, 0.075), seed=42)
-    assert splits.DOC000_SPLIT == (0.85, 0.075, 0.075) and splits.SPLIT_SEED == 42
+    assert splits.DOC000_FRACTIONS == (0.85, 0.075, 0.075) and splits.DOC000_SEED == 42
     assert [len(a.train), len(a.val), len(a.test)] == [4240, 380, 380]   # 38 per class (37.5 rounds up) in validation and test
     assert np.array_equal(a.val.labels, b.val.labels) and np.array_equal(a.test.images, b.test.images)
 

@@ -111,7 +111,7 @@ def test_garbage_bytes_give_a_clear_error(blob):
 
 def test_a_trained_run_saves_and_loads_with_its_meta(tmp_path):
     from cnn_core.data import datasets as data
-    from cnn_core.training.run import TrainConfig, TrainingRun
+    from cnn_core.training import TrainConfig, TrainingRun
 
     ds = data.load_bundled().subset(np.arange(0, 5000, 25))
     cfg = TrainConfig(spec=specs.build_spec(blocks=1, kernels=4), optimizer="sgd", lr=0.05, batch_size=50, epochs=1)

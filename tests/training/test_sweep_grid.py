@@ -33,7 +33,7 @@ def test_grid_cells_first_axis_slowest():
 def test_check_grid_refuses_big_grids_and_impossible_cells():
     base = TrainConfig(spec=specs.preset("seed-000"), epochs=1)
     assert sg.check_grid(base, {"kernels": [4, 8]}, (1, 28, 28), 10) == 2
-    with pytest.raises(ConfigError, match="26 runs"):
+    with pytest.raises(ConfigError, match="26 runs; the cap is 25"):
         sg.check_grid(base, {"kernels": list(range(1, 27))}, (1, 28, 28), 10)
     with pytest.raises(ConfigError):
         sg.check_grid(base, {"kernels": [8, 10_000]}, (1, 28, 28), 10)

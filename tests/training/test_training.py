@@ -10,8 +10,10 @@ import pytest
 import torch
 
 from cnn_core.data import datasets as data
+from cnn_core.data import splits
 from cnn_core.models import specs
-from cnn_core.training import run as T
+import cnn_core.training as T
+from cnn_core.training.registry import _default_cap
 from cnn_core.data.augment import Augmentation
 
 TINY = specs.build_spec(blocks=1, kernels=4, dense_width=0, name="tiny")   # conv4 → relu → pool → dense: 7,890 params
@@ -21,7 +23,7 @@ TINY_DROP = specs.build_spec(blocks=1, kernels=4, dropout_p=0.3, dense_width=16,
 @pytest.fixture(scope="module")
 def parts():
     ds = data.load_bundled()
-    p = data.split(ds, (0.85, 0.075, 0.075), seed=42)
+    p = splits.doc000_split(ds)
     return data.Split(p.train.subset(np.arange(300)), p.val.subset(np.arange(60)), p.test.subset(np.arange(60)))
 
 
@@ -117,18 +119,31 @@ def test_stop_while_paused_ends_the_thread(parts):
     assert run.snapshot().state == "stopped"
 
 
-def test_an_exception_in_the_thread_becomes_a_failed_state_with_the_message(parts, monkeypatch):
-    calls = {"n": 0}
-    original = T.TorchEngine.train_step
+class FlakyEngine(T.TorchEngine):
+    """The real engine, except that step ``fail_at`` raises or returns ``loss_at_fail``."""
+    fail_at, loss_at_fail = 3, None
 
-    def flaky(self, x, y):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("out of cheese")
-        return original(self, x, y)
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.calls = 0
 
-    monkeypatch.setattr(T.TorchEngine, "train_step", flaky)
-    run = _run(parts).start()
+    def train_step(self, x, y):
+        self.calls += 1
+        loss, correct = super().train_step(x, y)
+        if self.calls == self.fail_at:
+            if self.loss_at_fail is None:
+                raise RuntimeError("out of cheese")
+            return self.loss_at_fail, correct
+        return loss, correct
+
+
+class NanEngine(FlakyEngine):
+    loss_at_fail = float("nan")
+
+
+def test_an_exception_in_the_thread_becomes_a_failed_state_with_the_message(parts):
+    cfg = T.TrainConfig(spec=TINY, optimizer="sgd", lr=0.05, batch_size=50, epochs=1)
+    run = T.TrainingRun(cfg, parts.train, parts.val, parts.test, engine_factory=FlakyEngine).start()
     assert run.join(30)
     snap = run.snapshot()
     assert snap.state == "failed" and "RuntimeError: out of cheese" in snap.message
@@ -147,37 +162,87 @@ def test_learning_rate_1e6_stops_with_a_plain_explanation_and_no_nan_in_the_char
     assert snap.step < snap.total_steps and run.bundle() is None
 
 
-def test_a_nan_loss_is_never_recorded(parts, monkeypatch):
-    original = T.TorchEngine.train_step
-    state = {"n": 0}
-
-    def nan_at_third(self, x, y):
-        state["n"] += 1
-        loss, correct = original(self, x, y)
-        return (float("nan"), correct) if state["n"] == 3 else (loss, correct)
-
-    monkeypatch.setattr(T.TorchEngine, "train_step", nan_at_third)
-    run = _run(parts).start()
+def test_a_nan_loss_is_never_recorded(parts):
+    cfg = T.TrainConfig(spec=TINY, optimizer="sgd", lr=0.05, batch_size=50, epochs=1)
+    run = T.TrainingRun(cfg, parts.train, parts.val, parts.test, engine_factory=NanEngine).start()
     assert run.join(30)
     snap = run.snapshot()
     assert snap.stop_reason == "diverged" and "the loss became NaN" in snap.message and "step 3" in snap.message
     assert len(snap.step_loss) == 2 and all(math.isfinite(v) for v in snap.step_loss)
 
 
-def test_early_stopping_keeps_the_best_epoch(parts, monkeypatch):
-    losses = iter([1.0, 0.8, 0.9, 0.95, 1.2, 1.3])
-    original = T.TrainingRun._evaluate
+class ScriptedEngine:
+    """A fake engine (the ``Engine`` protocol, nothing real): its one weight counts the steps
+    taken, the validation loss after epoch e is ``val_losses[e - 1]``, and it classifies every
+    image correctly only with the weights it had after epoch ``good_epoch``."""
+    steps_per_epoch, val_losses, good_epoch = 6, (1.0, 0.8, 0.9, 0.95, 1.2, 1.3), 2
 
-    def fake_eval(self, engine, ds):
-        loss, acc = original(self, engine, ds)
-        return (next(losses), acc) if ds is self.val_ds else (loss, acc)
+    def __init__(self, cfg=None):
+        self.w = 0
 
-    monkeypatch.setattr(T.TrainingRun, "_evaluate", fake_eval)
-    run = _run(parts, epochs=6, early_stopping=2).start()
-    assert run.join(60)
+    def train_step(self, x, y):
+        self.w += 1
+        return 1.0, 0
+
+    def eval_batch(self, x, y):
+        epoch = self.w // self.steps_per_epoch
+        correct = len(y) if epoch == self.good_epoch else 0
+        return self.val_losses[epoch - 1] * len(y), correct
+
+    def state(self):
+        return {"w": self.w}
+
+    def load_state(self, state):
+        self.w = state["w"]
+
+    def to_torch(self):
+        model = specs.build_torch(TINY)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.fill_(self.w)
+        return model.eval()
+
+
+def test_early_stopping_restores_the_weights_of_the_best_epoch(parts):
+    cfg = T.TrainConfig(spec=TINY, optimizer="sgd", lr=0.05, batch_size=50, epochs=6, early_stopping=2)
+    run = T.TrainingRun(cfg, parts.train, parts.val, parts.test, engine_factory=ScriptedEngine).start()
+    assert run.join(30)
     snap = run.snapshot()
     assert snap.state == "finished" and snap.stop_reason == "early_stopping"
     assert snap.epoch == 4 and snap.best_epoch == 2 and "kept the weights of epoch 2" in snap.message
+    assert [r["val_loss"] for r in snap.epochs_log] == pytest.approx([1.0, 0.8, 0.9, 0.95])
+    assert snap.test_acc == 1.0                       # tested with epoch 2's weights, not epoch 4's
+    weights = torch.cat([p.flatten() for p in run.bundle().model.parameters()])
+    assert torch.all(weights == 12)                   # exported: the weights after 2 epochs of 6 steps
+
+
+def test_fit_yields_steps_then_an_epoch_then_done_and_runs_with_a_fake_engine(parts):
+    cfg = T.TrainConfig(spec=TINY, optimizer="sgd", lr=0.05, batch_size=50, epochs=2)
+    events = list(T.fit(cfg, ScriptedEngine(), parts.train, parts.val, parts.test))
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["Step"] * 6 + ["Epoch"] + ["Step"] * 6 + ["Epoch", "Done"]
+    assert [e.step for e in events if isinstance(e, T.Step)] == list(range(1, 13))
+    assert events[6].row["val_loss"] == pytest.approx(1.0) and events[-2].row["val_acc"] == 1.0
+    assert events[-1].test_acc == 1.0 and events[-1].stop_reason == ""
+
+
+def test_early_stopping_rule_counts_patience_and_keeps_the_best_state():
+    es = T.EarlyStopping(patience=2)
+    calls = []
+    weights = lambda: calls.append(1) or {"epoch": len(calls)}
+    assert [es.update(e, loss, weights) for e, loss in enumerate([1.0, 0.8, 0.9, 0.95], 1)] == [False, False, False, True]
+    assert es.best_epoch == 2 and es.best_state == {"epoch": 2} and len(calls) == 2   # state copied only on a new best
+    assert not T.EarlyStopping(0).update(1, 0.5, weights)                              # patience 0: off
+
+
+def test_divergence_rule_uses_ln_k_as_the_floor_of_its_reference():
+    check = T.DivergenceCheck(num_classes=10, advice="Lower it.")
+    check.check(0.5, 1, 1)                    # a low first loss: the reference is ln 10 ≈ 2.30, not 0.5
+    check.check(200.0, 2, 1)                  # < 100 × 2.30
+    with pytest.raises(T.Diverged, match=r"jumped to 300, more than 100× its starting value 2.30. Lower it."):
+        check.check(300.0, 3, 1)
+    with pytest.raises(T.Diverged, match=r"at step 4 \(epoch 2\): the loss became infinite"):
+        T.DivergenceCheck(10).check(math.inf, 4, 2)
 
 
 def test_augmented_training_runs_and_differs_from_plain(parts):
@@ -235,11 +300,14 @@ def test_registry_queues_beyond_the_cap_with_visible_positions(parts):
 
 
 def test_default_registry_cap_is_two_and_configurable(monkeypatch):
-    assert T.registry().max_concurrent >= 1
+    monkeypatch.delenv("CNN_EXPLORER_MAX_RUNS", raising=False)
+    assert _default_cap() == 2
     monkeypatch.setenv("CNN_EXPLORER_MAX_RUNS", "5")
-    assert T._default_cap() == 5
+    assert _default_cap() == 5
     monkeypatch.setenv("CNN_EXPLORER_MAX_RUNS", "")
-    assert T._default_cap() == 2
+    assert _default_cap() == 2
+    monkeypatch.setenv("CNN_EXPLORER_MAX_RUNS", "lots")
+    assert _default_cap() == 2
 
 
 def test_100_start_stop_cycles_leave_no_live_threads(parts):

@@ -1,0 +1,116 @@
+"""Every run (and sweep) of this server process, by id, with a cap on concurrent runs."""
+from __future__ import annotations
+
+import os
+import threading
+
+from cnn_core.training.run import TrainingRun
+from cnn_core.training.snapshot import ENDED
+
+
+class RunRegistry:
+    """Every run (and sweep) of this server process, by id, with a cap on concurrent runs.
+
+    Runs beyond the cap wait in a FIFO queue (their snapshot shows their position) and start as
+    soon as a running one ends. Ended runs are kept (the most recent ``keep``) so that a page
+    reload or a second tab can reattach by id.
+    """
+
+    def __init__(self, max_concurrent: int = 2, keep: int = 30):
+        if int(max_concurrent) < 1:
+            raise ValueError("max_concurrent must be ≥ 1")
+        self.max_concurrent = int(max_concurrent)
+        self.keep = int(keep)
+        self._lock = threading.RLock()
+        self._runs: dict[str, TrainingRun] = {}
+        self._queue: list[str] = []
+        self._active: set[str] = set()
+        self._sweeps: dict[str, object] = {}
+
+    def submit(self, run: TrainingRun) -> TrainingRun:
+        """Start ``run`` now if a slot is free, else queue it."""
+        with self._lock:
+            run._registry = self
+            self._runs[run.id] = run
+            if len(self._active) < self.max_concurrent:
+                self._active.add(run.id)
+                run.start()
+            else:
+                self._queue.append(run.id)
+            self._prune()
+        return run
+
+    def get(self, run_id: str | None) -> TrainingRun | None:
+        with self._lock:
+            return self._runs.get(run_id or "")
+
+    def runs(self) -> list[TrainingRun]:
+        with self._lock:
+            return list(self._runs.values())
+
+    def queue_position(self, run_id: str) -> int:
+        with self._lock:
+            return self._queue.index(run_id) + 1 if run_id in self._queue else 0
+
+    def active_count(self) -> int:
+        with self._lock:
+            return len(self._active)
+
+    def set_max_concurrent(self, n: int) -> None:
+        with self._lock:
+            self.max_concurrent = max(1, int(n))
+            self._fill()
+
+    def stop_all(self, wait: float = 2.0) -> None:
+        for run in self.runs():
+            run.stop()
+        for run in self.runs():
+            run.join(wait)
+
+    def add_sweep(self, sweep) -> None:
+        with self._lock:
+            self._sweeps[sweep.id] = sweep
+
+    def get_sweep(self, sweep_id: str | None):
+        with self._lock:
+            return self._sweeps.get(sweep_id or "")
+
+    # called by runs
+    def _run_ended(self, run: TrainingRun) -> None:
+        with self._lock:
+            self._active.discard(run.id)
+            self._fill()
+            self._prune()
+
+    def _dequeue(self, run: TrainingRun) -> None:
+        with self._lock:
+            if run.id in self._queue:
+                self._queue.remove(run.id)
+
+    def _fill(self) -> None:
+        while self._queue and len(self._active) < self.max_concurrent:
+            run = self._runs.get(self._queue.pop(0))
+            if run is None or run.state in ENDED:
+                continue
+            self._active.add(run.id)
+            run.start()
+
+    def _prune(self) -> None:
+        ended = [rid for rid, r in self._runs.items() if r.state in ENDED]
+        for rid in ended[:max(0, len(ended) - self.keep)]:
+            del self._runs[rid]
+
+
+def _default_cap() -> int:
+    try:
+        return max(1, int(os.environ.get("CNN_EXPLORER_MAX_RUNS", "2")))
+    except ValueError:
+        return 2
+
+
+_REGISTRY = RunRegistry(_default_cap())
+
+
+def registry() -> RunRegistry:
+    """The process-wide registry (one per Streamlit server); cap from $CNN_EXPLORER_MAX_RUNS (default 2)."""
+    return _REGISTRY
