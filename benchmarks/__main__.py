@@ -12,6 +12,7 @@ AREAS = {
     "training": "background run vs bare loop; time to 97 % validation accuracy (issue 5)",
     "introspection": "feature maps of one input with the default model (issue 6)",
     "caps": "hostile checkpoints: refusal time and memory (issue 10)",
+    "idle": "idle CPU of `make run`'s server after a visit (file watcher, issue 10)",
     "classroom": "N simulated students over Streamlit's websocket against `make run`'s server (issue 10)",
 }
 
