@@ -245,6 +245,7 @@ class Stats:
     predictions: int = 0
     ticks_due: int = 0
     ticks_answered: int = 0
+    fragment_strokes: int = 0        # strokes the browser sent as a fragment rerun (st.fragment around the canvas)
     app_messages: Counter = field(default_factory=Counter)
 
 
@@ -457,6 +458,7 @@ class Student:
             self.values.clear()
             run = await self._rerun(page_hash=target)
         self._record("page", run.seconds, run)
+        self.stats.times[f"page {keyword}"].append(run.seconds)
 
     async def stroke(self, i: int) -> None:
         from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -464,10 +466,12 @@ class Student:
         wid = self._find("bidi_component", "drawable_canvas")
         if wid is None:
             raise ActionError("no drawing canvas on the Draw page")
+        fragment = self.widgets[wid][2]
         async with self.lock:
             self.values[wid] = WidgetState(id=wid, json_value=json.dumps(self.drawings[i % len(self.drawings)]))
-            run = await self._rerun(fragment_id=self.widgets[wid][2])
+            run = await self._rerun(fragment_id=fragment)
         self._record("stroke", run.seconds, run)
+        self.stats.fragment_strokes += bool(fragment)
         if any(t == "metric" and label == "Prediction" for t, _, label in run.elements):
             self.stats.predictions += 1
         else:
@@ -599,17 +603,59 @@ def scenario(n: int, trainings: int = 0, duration: float = 30.0, seed: int = 0, 
     try:
         sampler = Sampler(srv.proc.pid)
         sampler.start()
+        client0, wall0, load0 = time.process_time(), time.perf_counter(), os.getloadavg()[0]
         stats = asyncio.run(_scenario(srv.url, n, trainings, duration, seed))
         usage = sampler.finish()
+        usage.update(client_cpu=(time.process_time() - client0) / (time.perf_counter() - wall0),
+                     load=(load0, os.getloadavg()[0]))
     finally:
         if own:
             srv.__exit__()
     pct = {a: (len(v), *np.percentile(v, [50, 95]), max(v)) for a, v in stats.times.items() if v}
-    every = [t for a, v in stats.times.items() if a in ("page", "stroke", "start") for t in v]
+    every = [t for a in ("page", "stroke", "start") for t in stats.times.get(a, [])]
     return {"students": n, "trainings": trainings, "duration_s": duration, "actions": pct,
             "any_p95": float(np.percentile(every, 95)) if every else float("nan"),
             "errors": dict(stats.errors), "dropped": stats.dropped, "predictions": stats.predictions,
-            "ticks": (stats.ticks_answered, stats.ticks_due), "app_messages": dict(stats.app_messages), **usage}
+            "ticks": (stats.ticks_answered, stats.ticks_due), "fragment_strokes": stats.fragment_strokes,
+            "app_messages": dict(stats.app_messages), **usage}
+
+
+async def _page_costs(srv: Server, repeats: int) -> dict[str, tuple[float, float]]:
+    """One session alone: server CPU seconds and wall seconds of opening each page (median of
+    ``repeats``), and of a stroke on the Draw page. CPU time is steadier than latency on a busy machine."""
+    out: dict[str, tuple[float, float]] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        s = Student(srv.url, Stats(), pool, _stroke_drawings(1))
+        try:
+            await s.first_load()
+            for path in sorted(s.pages, key=lambda p: (p != "", p)):
+                name = path or "home"
+                cpu, wall = [], []
+                for _ in range(repeats):
+                    c0 = _cpu_rss(srv.proc.pid)[0]
+                    await s.open_page(name if path == "" else path.lower())
+                    cpu.append(_cpu_rss(srv.proc.pid)[0] - c0)
+                    wall.append(s.stats.times["page"][-1])
+                    await asyncio.sleep(0.3)
+                out[name] = (float(np.median(cpu)), float(np.median(wall)))
+            await s.open_page("draw")
+            cpu, wall = [], []
+            for i in range(max(repeats, 5)):
+                c0 = _cpu_rss(srv.proc.pid)[0]
+                await s.stroke(i)
+                cpu.append(_cpu_rss(srv.proc.pid)[0] - c0)
+                wall.append(s.stats.times["stroke"][-1])
+                await asyncio.sleep(0.3)
+            out["stroke on Draw"] = (float(np.median(cpu)), float(np.median(wall)))
+        finally:
+            await s.close()
+    return out
+
+
+def page_costs(root: Path = ROOT, repeats: int = 3) -> dict[str, tuple[float, float]]:
+    with Server(root=root) as srv:
+        asyncio.run(warm_up(srv.url))
+        return asyncio.run(_page_costs(srv, repeats))
 
 
 # ---------------------------------------------------------------- report
@@ -635,6 +681,13 @@ def table(results: list[dict]) -> list[str]:
                      f"{sum(r['errors'].values())} | {r['dropped']} | {r['server_cpu']:.2f} / "
                      f"{r['server_rss_mb']:.0f} MB | {workers} |")
     for r in results:
+        pages = ", ".join(f"{a[5:]} {p50:.2f} / {p95:.2f} s" for a, (_, p50, p95, _) in sorted(r["actions"].items())
+                          if a.startswith("page "))
+        lines.append(f"  - {r['students']} students, {r['trainings']} training: page opens p50 / p95: {pages}; "
+                     f"ticks answered {r['ticks'][0]} of {r['ticks'][1]}; "
+                     f"{r['fragment_strokes']} of {r['actions'].get('stroke', (0,))[0]} strokes were fragment reruns; "
+                     f"simulated browsers' CPU {r['client_cpu']:.2f} cores; load average "
+                     f"{r['load'][0]:.1f} → {r['load'][1]:.1f} on {os.cpu_count()} cores")
         for msg, count in list(r["errors"].items())[:5]:
             lines.append(f"  - error ×{count} ({r['students']} students, {r['trainings']} training): {msg}")
         for msg, count in list(r["app_messages"].items())[:3]:
@@ -671,7 +724,15 @@ def main(argv=None) -> None:
     ap.add_argument("--app-dir", type=Path, default=ROOT,
                     help="the checkout whose app to serve (default: this one), e.g. an older commit to compare")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument("--page-costs", action="store_true",
+                    help="instead: one session alone, server CPU and wall time of each page open and of a stroke")
     args = ap.parse_args(argv)
+    if args.page_costs:
+        costs = page_costs(args.app_dir)
+        print("| page | server CPU per open | wall |\n|---|---|---|")
+        for name, (cpu, wall) in costs.items():
+            print(f"| {name} | {cpu * 1000:.0f} ms | {wall * 1000:.0f} ms |")
+        return
     results = []
     for n in args.students:
         modes = {"none": (0,), "both": (0, max(1, n // 10)), "only": (max(1, n // 10),)}[args.trainings]

@@ -238,8 +238,12 @@ with a1:
                "Grad-CAM: where the chosen conv layer's maps that favour this class are active. Both by captum.")
 try:
     with a2, st.spinner("Computing saliency and Grad-CAM with captum…"):
-        sal = intro.saliency(model, image, spec, int(target))
-        cam = intro.grad_cam(model, image, spec, int(target), cam_layer) if conv_idx else None
+        # the same model, edits, input, class and layer as the last rerun (a layer opened, a page revisit):
+        # nothing to compute again (captum: about 0.3 s of CPU per rerun, measured by benchmarks/classroom.py)
+        why = (bundle.model, repr(wi), state.digest(image), int(target), cam_layer)
+        sal = state.memo("explorer_saliency", why, lambda: intro.saliency(model, image, spec, int(target)))
+        cam = state.memo("explorer_gradcam", why, lambda: intro.grad_cam(model, image, spec, int(target), cam_layer)
+                         ) if conv_idx else None
 except intro.IntrospectionError as exc:
     st.error(str(exc))
 else:

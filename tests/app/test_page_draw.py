@@ -77,6 +77,20 @@ def test_a_cleared_canvas_goes_back_to_the_hint(at):
     assert at.session_state["current_input"] is None
 
 
+def test_a_rerun_without_a_new_stroke_does_not_predict_again(at, monkeypatch):
+    from cnn_core.inference import predict
+
+    calls = []
+    real = predict.predict_canvas
+    monkeypatch.setattr(predict, "predict_canvas", lambda *a, **k: calls.append(1) or real(*a, **k))
+    seven, three = draw_digit(7, pen=22), draw_digit(3, pen=22)
+    _draw(at, seven)
+    at.slider(key="draw_pen").set_value(30).run()      # the same drawing: remembered, not recomputed
+    assert not at.exception and _prediction(at).value == "7" and len(calls) == 1
+    _draw(at, three)
+    assert _prediction(at).value == "3" and len(calls) == 2
+
+
 def test_clear_button_mounts_a_fresh_canvas(at):
     _draw(at, draw_digit(4))
     at.button(key="draw_clear").click().run()

@@ -31,4 +31,5 @@ def test_two_students_draw_and_get_predictions():
     n_strokes = result["actions"]["stroke"][0]
     assert n_load == 2 and n_pages >= 2            # both arrived, both opened Draw & Predict
     assert n_strokes >= 2 and result["predictions"] == n_strokes   # every stroke got its prediction back
+    assert result["fragment_strokes"] == n_strokes                  # and reran only the canvas's fragment
     assert result["server_rss_mb"] > 100 and result["server_cpu"] > 0
