@@ -129,3 +129,19 @@ def test_closed_layers_cost_nothing_until_opened(at):
     at.run()
     layer5 = next(e for e in at.expander if e.label.startswith("5. "))
     assert len(layer5.get("plotly_chart")) == 2 and not at.exception
+
+
+def test_attributions_are_not_recomputed_when_nothing_they_depend_on_changed(at, monkeypatch):
+    calls = []
+    real = intro.saliency
+    monkeypatch.setattr(intro, "saliency", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    at.session_state["current_input"] = a_one()
+    at.run()
+    at.run()                                          # a rerun with the same input, model and class
+    assert not at.exception and len(calls) == 1
+    target = at.selectbox(key="lx_target")
+    target.set_value(3).run()                         # another class: computed for it
+    assert calls[-1] == 3 and len(calls) == 2
+    at.session_state["current_input"] = np.rot90(a_one()).copy()
+    at.run()                                          # another drawing: computed again
+    assert len(calls) == 3
