@@ -13,6 +13,7 @@ AREAS = {
     "introspection": "feature maps of one input with the default model (issue 6)",
     "backprop": "forward, loss and backward of one digit with every number kept (issue 12)",
     "caps": "hostile checkpoints: refusal time and memory (issue 10)",
+    "idle": "idle CPU of `make run`'s server after a visit (file watcher, issue 10)",
     "classroom": "N simulated students over Streamlit's websocket against `make run`'s server (issue 10)",
 }
 

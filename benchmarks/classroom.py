@@ -620,6 +620,44 @@ def scenario(n: int, trainings: int = 0, duration: float = 30.0, seed: int = 0, 
             "app_messages": dict(stats.app_messages), **usage}
 
 
+async def _page_costs(srv: Server, repeats: int) -> dict[str, tuple[float, float]]:
+    """One session alone: server CPU seconds and wall seconds of opening each page (median of
+    ``repeats``), and of a stroke on the Draw page. CPU time is steadier than latency on a busy machine."""
+    out: dict[str, tuple[float, float]] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        s = Student(srv.url, Stats(), pool, _stroke_drawings(1))
+        try:
+            await s.first_load()
+            for path in sorted(s.pages, key=lambda p: (p != "", p)):
+                name = path or "home"
+                cpu, wall = [], []
+                for _ in range(repeats):
+                    c0 = _cpu_rss(srv.proc.pid)[0]
+                    await s.open_page(name if path == "" else path.lower())
+                    cpu.append(_cpu_rss(srv.proc.pid)[0] - c0)
+                    wall.append(s.stats.times["page"][-1])
+                    await asyncio.sleep(0.3)
+                out[name] = (float(np.median(cpu)), float(np.median(wall)))
+            await s.open_page("draw")
+            cpu, wall = [], []
+            for i in range(max(repeats, 5)):
+                c0 = _cpu_rss(srv.proc.pid)[0]
+                await s.stroke(i)
+                cpu.append(_cpu_rss(srv.proc.pid)[0] - c0)
+                wall.append(s.stats.times["stroke"][-1])
+                await asyncio.sleep(0.3)
+            out["stroke on Draw"] = (float(np.median(cpu)), float(np.median(wall)))
+        finally:
+            await s.close()
+    return out
+
+
+def page_costs(root: Path = ROOT, repeats: int = 3) -> dict[str, tuple[float, float]]:
+    with Server(root=root) as srv:
+        asyncio.run(warm_up(srv.url))
+        return asyncio.run(_page_costs(srv, repeats))
+
+
 # ---------------------------------------------------------------- report
 
 def _fmt(pct: dict, action: str) -> str:
@@ -686,7 +724,15 @@ def main(argv=None) -> None:
     ap.add_argument("--app-dir", type=Path, default=ROOT,
                     help="the checkout whose app to serve (default: this one), e.g. an older commit to compare")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument("--page-costs", action="store_true",
+                    help="instead: one session alone, server CPU and wall time of each page open and of a stroke")
     args = ap.parse_args(argv)
+    if args.page_costs:
+        costs = page_costs(args.app_dir)
+        print("| page | server CPU per open | wall |\n|---|---|---|")
+        for name, (cpu, wall) in costs.items():
+            print(f"| {name} | {cpu * 1000:.0f} ms | {wall * 1000:.0f} ms |")
+        return
     results = []
     for n in args.students:
         modes = {"none": (0,), "both": (0, max(1, n // 10)), "only": (max(1, n // 10),)}[args.trainings]

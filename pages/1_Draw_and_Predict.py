@@ -1,6 +1,4 @@
 """Draw & Predict: draw a digit (or upload one, or pick a bundled one) and see what the CNN sees and says."""
-import hashlib
-
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -34,12 +32,8 @@ def warmed_up(_model, model_id: int) -> bool:
 def predicted_canvas(bundle, picture: np.ndarray):
     """predict_canvas, remembered for this session's last picture and model: a rerun that did not
     change the drawing (the pen slider, a rerun of the page) does not preprocess and predict again."""
-    digest = (hashlib.blake2b(picture.tobytes(), digest_size=16).hexdigest(), id(bundle.model))
-    memo = st.session_state.get("_draw_memo")
-    if memo is None or memo[0] != digest:
-        memo = (digest, predict.predict_canvas(bundle.model, picture))
-        st.session_state["_draw_memo"] = memo
-    return memo[1]
+    return state.memo("draw_prediction", (bundle.model, state.digest(picture)),
+                      lambda: predict.predict_canvas(bundle.model, picture))
 
 
 def canvas_key() -> str:
