@@ -20,6 +20,8 @@ SEE_INSIDE = [
     st.Page("app_pages/3_Layer_Explorer.py", title="Layer Explorer", icon=":material/layers:", url_path="layer-explorer"),
     st.Page("app_pages/4_Softmax_and_Loss.py", title="Softmax & Loss", icon=":material/functions:", url_path="softmax"),
     st.Page("app_pages/5_Practice.py", title="Practice", icon=":material/edit_note:", url_path="practice"),
+    st.Page("app_pages/9_Backpropagation.py", title="Backpropagation", icon=":material/undo:",
+            url_path="backpropagation"),
 ]
 TRAIN = [
     st.Page("app_pages/6_Train.py", title="Train", icon=":material/model_training:", url_path="train"),

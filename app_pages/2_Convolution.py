@@ -9,6 +9,7 @@ from cnn_core.lessons.formatting import fmt, fmt_factor
 from ui import lesson_plots as lp
 from ui import loaders
 from ui import state
+from ui.neuron_views import CONV_HANDOFF
 
 bundle = state.sidebar_active_model()
 
@@ -16,6 +17,16 @@ K = "conv_"  # session-state prefix of this page
 SRC_DRAWING, SRC_DIGIT, SRC_GRID = "Your drawing", "A digit from the data set", "Type your own grid"
 KSRC_PRESET, KSRC_MODEL, KSRC_TYPED = "Preset", "Active model's first conv layer", "Type it in"
 PAD_MODES = ["valid", "same", "number"]
+SRC_EXPLORER = KSRC_EXPLORER = "From the Layer Explorer"
+
+# "Open in the Convolution page" on the Layer Explorer leaves one input map, its kernel slice, stride and
+# padding here; a new hand-off (new token) selects them once, after which the learner's choices stand.
+handoff = st.session_state.get(CONV_HANDOFF)
+if handoff and st.session_state.get(K + "handoff_token") != handoff["token"]:
+    st.session_state.update({K + "handoff_token": handoff["token"], K + "initialised": True,
+                             K + "mode": "Grey image (one channel)", K + "source": SRC_EXPLORER,
+                             K + "ksrc": KSRC_EXPLORER, K + "stride": min(handoff["stride"], 5),
+                             K + "padmode": "number", K + "padnum": min(handoff["padding"], 5), K + "slider": 1})
 
 
 def _frame(a: np.ndarray) -> pd.DataFrame:
@@ -59,7 +70,8 @@ rgb = mode.startswith("RGB")
 def grey_input() -> tuple[np.ndarray, str, bool]:
     """(image, description, values are 0..1 pixels) for the grey mode."""
     drawing = state.current_input()
-    sources = ([SRC_DRAWING] if drawing is not None else []) + list(presets.EXAMPLES) + [SRC_DIGIT, SRC_GRID]
+    sources = ([SRC_EXPLORER] if handoff else []) + ([SRC_DRAWING] if drawing is not None else []) \
+        + list(presets.EXAMPLES) + [SRC_DIGIT, SRC_GRID]
     st.session_state.setdefault(K + "source", list(presets.EXAMPLES)[0])
     if st.session_state[K + "source"] not in sources:
         st.session_state[K + "source"] = sources[0]
@@ -71,6 +83,9 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
         st.caption("Draw a digit on the Draw page to step through your own drawing here.")
     elif src != SRC_DRAWING:
         st.caption(f"Your drawing from the Draw page is waiting in this list: “{SRC_DRAWING}”.")
+    if src == SRC_EXPLORER:
+        st.caption(f"From the Layer Explorer: {handoff['about']}.")
+        return np.asarray(handoff["image"], dtype=float), "the Layer Explorer's map", False
     if src == SRC_DRAWING:
         return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
     if src == SRC_DIGIT:
@@ -92,12 +107,15 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
 def kernel_controls(depth: int) -> tuple[np.ndarray, float, str]:
     """(kernel (depth, f, f), bias, description)."""
     first = intro.first_conv_kernels(bundle.model)
-    ksrcs = [KSRC_PRESET] + ([KSRC_MODEL] if first is not None and first.weight.shape[1] in (1, depth) else []) \
-        + [KSRC_TYPED]
+    ksrcs = ([KSRC_EXPLORER] if handoff and depth == 1 else []) + [KSRC_PRESET] \
+        + ([KSRC_MODEL] if first is not None and first.weight.shape[1] in (1, depth) else []) + [KSRC_TYPED]
     st.session_state.setdefault(K + "ksrc", KSRC_PRESET)
     if st.session_state[K + "ksrc"] not in ksrcs:
         st.session_state[K + "ksrc"] = KSRC_PRESET
     ksrc = st.radio("Kernel", ksrcs, key=K + "ksrc")
+    if ksrc == KSRC_EXPLORER:
+        st.caption(f"The kernel slice from the Layer Explorer (bias {fmt(handoff['bias'], 4)}).")
+        return np.asarray(handoff["kernel"], dtype=float)[None], float(handoff["bias"]), "the Layer Explorer's kernel slice"
     if ksrc == KSRC_MODEL:
         n_out = first.weight.shape[0]
         j = st.slider("Kernel of the model", 1, n_out, 1, key=K + "modelk") - 1

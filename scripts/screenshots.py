@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM_ARGS, wait_for_app  # noqa: E402
 
-PAGES = ["", "draw", "convolution", "layer-explorer", "softmax", "practice", "train", "evaluate", "sweep"]
+PAGES = ["", "draw", "convolution", "layer-explorer", "softmax", "practice", "backpropagation", "train", "evaluate",
+         "sweep"]
 
 
 def draw_seven(page) -> None:

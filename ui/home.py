@@ -14,6 +14,8 @@ BLURBS = {
     "layer-explorer": "Every layer's feature maps and kernels for your input, what drove the answer, and what-if edits.",
     "softmax": "From logits to probabilities to cross-entropy, in nats and bits, with the lecture's examples.",
     "practice": "Generated exercises like the lecture's, checked as you answer, with worked solutions.",
+    "backpropagation": "How it learns: forward, loss, backward and update on your drawing, every gradient written "
+                       "out and checked.",
     "train": "Pick data, architecture and knobs; train in the background and watch the curves move.",
     "evaluate": "Confusion matrix, precision / recall / F1, top-k accuracy and the most confident mistakes.",
     "sweep": "Grid searches over kernel count, learning rate or dropout, as the source documents ran them.",
