@@ -16,7 +16,8 @@ from cnn_core.data.folders import FolderDatasetError  # noqa: E402
 from cnn_core.models.summary import summarize  # noqa: E402
 from cnn_core.training import DEFAULT_BUILDER as DB  # noqa: E402
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
-from ui import state  # noqa: E402
+from cnn_core.limits import LimitError  # noqa: E402
+from ui import quotas, state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 
 state.sidebar_active_model()
@@ -261,14 +262,23 @@ with settings:
     live = attached is not None and not attached.snapshot().ended
     if c1.button("Start training", type="primary", disabled=cfg is None, key="tr_start", width="stretch",
                  help="Starting a new run stops the one this page is showing." if live else None):
-        if live:
-            attached.stop()
-        run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
-                          dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name, "key": key,
-                                        "split": list(fractions), "split_seed": splits.DOC000_SEED})
-        registry().submit(run)
-        tv.attach(tv.RUN_PARAM, tv.RUN_KEY, run.id)
-        st.rerun()
+        refused = quotas.refusal(replacing=attached.id if live else None)
+        if refused:
+            st.error(refused)
+        else:
+            if live:
+                attached.stop()
+            run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
+                              dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name,
+                                            "key": key, "split": list(fractions), "split_seed": splits.DOC000_SEED})
+            try:
+                registry().submit(run)
+            except LimitError as exc:
+                st.error(str(exc))
+            else:
+                quotas.note_started("run", run.id)
+                tv.attach(tv.RUN_PARAM, tv.RUN_KEY, run.id)
+                st.rerun()
     if cfg is not None:
         c2.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
 

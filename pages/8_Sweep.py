@@ -13,7 +13,7 @@ from cnn_core.models import specs  # noqa: E402
 from cnn_core.training import sweep as sw  # noqa: E402
 from cnn_core.training import cli as train_cli  # noqa: E402
 from cnn_core.training import ConfigError, TrainConfig, registry  # noqa: E402
-from ui import state  # noqa: E402
+from ui import quotas, state  # noqa: E402
 from ui import training_views as tv  # noqa: E402
 
 state.sidebar_active_model()
@@ -136,14 +136,20 @@ with left:
     current = None if sweep_id is None else registry().get_sweep(sweep_id)
     if st.button("Start sweep", type="primary", disabled=base is None or problem is not None, key="sw_start",
                  width="stretch", help="Starting a new sweep stops the one this page is showing."):
-        if current is not None and current.alive:
-            current.stop()
-        parts = train_cli.make_splits(ds, official_test, splits.DOC000_FRACTIONS)
-        sweep = sw.Sweep(base, axes, parts.train, parts.val, parts.test, name=base.spec["name"],
-                         dataset_info={"name": ds.name, "key": key, **splits.doc000_info()})
-        sweep.start()
-        tv.attach(tv.SWEEP_PARAM, tv.SWEEP_KEY, sweep.id)
-        st.rerun()
+        alive = current is not None and current.alive
+        refused = quotas.refusal(replacing=current.id if alive else None)
+        if refused:
+            st.error(refused)
+        else:
+            if alive:
+                current.stop()
+            parts = train_cli.make_splits(ds, official_test, splits.DOC000_FRACTIONS)
+            sweep = sw.Sweep(base, axes, parts.train, parts.val, parts.test, name=base.spec["name"],
+                             dataset_info={"name": ds.name, "key": key, **splits.doc000_info()})
+            sweep.start()
+            quotas.note_started("sweep", sweep.id)
+            tv.attach(tv.SWEEP_PARAM, tv.SWEEP_KEY, sweep.id)
+            st.rerun()
 
 with right:
     tv.sweep_panel(sweep_id)
