@@ -21,6 +21,8 @@ PAGES = [
      "From logits to probabilities to cross-entropy, in nats and bits, with the lecture's examples."),
     ("pages/5_Practice.py", "Practice", ":material/edit_note:",
      "Generated exercises like the lecture's, checked as you answer, with worked solutions."),
+    ("pages/9_Backpropagation.py", "Backpropagation", ":material/undo:",
+     "How it learns: forward, loss, backward and update on your drawing, every gradient written out and checked."),
     ("pages/6_Train.py", "Train", ":material/model_training:",
      "Pick data, architecture and knobs; train in the background and watch the curves move."),
     ("pages/7_Evaluate.py", "Evaluate", ":material/analytics:",

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from tests.browser.conftest import CHROMIUM_ARGS, wait_for_app  # noqa: E402
 
 PAGES = ["", "Draw_and_Predict", "Convolution", "Layer_Explorer", "Softmax_and_Loss", "Practice",
-         "Train", "Evaluate", "Sweep"]
+         "Backpropagation", "Train", "Evaluate", "Sweep"]
 
 
 def draw_seven(page) -> None:
