@@ -11,7 +11,7 @@ from cnn_core.models import specs
 from cnn_core.models.checkpoints import ModelBundle
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "3_Layer_Explorer.py")
+PAGE = str(ROOT / "app_pages" / "3_Layer_Explorer.py")
 
 
 def a_one():

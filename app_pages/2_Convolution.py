@@ -3,15 +3,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn_core.data import datasets as data
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons import convolution as conv, geometry, pooling, presets
 from cnn_core.lessons.formatting import fmt, fmt_factor
 from ui import lesson_plots as lp
+from ui import loaders
 from ui import state
 from ui.neuron_views import CONV_HANDOFF
 
-st.set_page_config(layout="wide", page_title="Convolution · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "conv_"  # session-state prefix of this page
@@ -28,11 +27,6 @@ if handoff and st.session_state.get(K + "handoff_token") != handoff["token"]:
                              K + "mode": "Grey image (one channel)", K + "source": SRC_EXPLORER,
                              K + "ksrc": KSRC_EXPLORER, K + "stride": min(handoff["stride"], 5),
                              K + "padmode": "number", K + "padnum": min(handoff["padding"], 5), K + "slider": 1})
-
-
-@st.cache_resource(show_spinner=False)
-def _digits() -> data.ImageDataset:
-    return data.load_bundled()
 
 
 def _frame(a: np.ndarray) -> pd.DataFrame:
@@ -95,7 +89,7 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
     if src == SRC_DRAWING:
         return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
     if src == SRC_DIGIT:
-        ds = _digits()
+        ds = loaders.bundled_digits()
         i = st.number_input("Digit number", 0, len(ds) - 1, 0, key=K + "digit")
         return ds.floats([int(i)])[0, 0].astype(float), f"digit #{int(i)} (label {ds.labels[int(i)]})", True
     if src == SRC_GRID:
@@ -336,9 +330,9 @@ st.markdown(f"**Pooling output size**: {geometry.pool_output_formula(n=pool_in.s
             + f" → {oh}×{ow}.")
 if pooled.uncovered_note():
     st.caption(pooled.uncovered_note())
-cells = [f"({i + 1}, {j + 1})" for i in range(oh) for j in range(ow)]
-pick = st.select_slider("Show the window of output cell", cells, key=f"{K}poolcell_{oh}x{ow}")
-pi, pj = (int(v) - 1 for v in pick.strip("()").split(", "))
+cell_no = st.select_slider("Show the window of output cell", range(oh * ow), key=f"{K}poolcell_{oh}x{ow}",
+                           format_func=lambda n: f"({n // ow + 1}, {n % ow + 1})")
+pi, pj = divmod(int(cell_no), ow)
 wr0, wc0, wr1, wc1 = pooled.window(pi, pj)
 rects = [(wr0, wc0, wr1, wc1, lp.WINDOW_COLOUR)]
 winners, flat_windows = None, 0

@@ -2,7 +2,6 @@
 import numpy as np
 import streamlit as st
 
-from cnn_core.data import datasets as data
 from cnn_core.inference import introspection as intro
 from cnn_core.inference import predict
 from cnn_core.lessons import backprop as bp
@@ -14,19 +13,14 @@ from cnn_core.numpy_nn import Sequential, build_numpy
 from cnn_core.numpy_nn.from_spec import from_torch
 from ui import backprop_views as bv
 from ui import lesson_plots as lp
+from ui import loaders
 from ui import state
 
-st.set_page_config(layout="wide", page_title="Backpropagation · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = bv.K
 FRESH, ACTIVE = "fresh", "active"
 SRC_DRAWING, SRC_DIGIT = "Your drawing", "A digit from the data set"
-
-
-@st.cache_resource(show_spinner=False)
-def _digits() -> data.ImageDataset:
-    return data.load_bundled()
 
 
 st.title("Backpropagation: how a CNN learns")
@@ -70,7 +64,7 @@ with c_in:
         image, told = np.asarray(drawing, dtype=np.float32), None
         described = state.current_input_source() or "your drawing"
     else:
-        ds = _digits()
+        ds = loaders.bundled_digits()
         i = int(st.number_input("Digit number", 0, len(ds) - 1, int(np.flatnonzero(ds.labels == 3)[0]), key=K + "digit"))
         image, told, described = ds.floats([i])[0, 0], int(ds.labels[i]), f"bundled digit #{i}"
     if told is None:  # a drawing: what the trained default model reads it as
