@@ -79,3 +79,31 @@ def test_changing_a_returned_figure_leaves_the_next_one_alone():
     assert again.layout.height == 200 and "changed" not in again.data[0].hovertemplate
     assert np.array_equal(np.asarray(again.data[0].z), np.ones((4, 4)))
     assert list(plots.prob_bars([0.9, 0.1], ["a", "b"]).data[0].marker.color) == [plots.HIGHLIGHT, plots.MUTED]
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(values=np.linspace(0, 1, 900).reshape(30, 30), title="Input", colorscale="gray", zmin=0, zmax=1,
+         rects=[(1, 1, 4, 4, "#e69f00"), (2, 2, 30, 30, "#56b4e9", "dot")], height=330),
+    dict(values=np.array([[1.0, -2.0], [0.5, 0.0]]), colorscale="RdBu", zmid=0, marks=[(0, 1)], colorbar=True),
+])
+def test_lesson_grids_are_what_plotly_validation_builds(kwargs):
+    """lesson_plots.grid takes its layout from a cache without validating it again: the figure must be
+    what plotly's validating constructor makes of it, rectangles and marks included."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io
+
+    from ui import lesson_plots as lp
+
+    def pruned(obj):
+        if isinstance(obj, dict):
+            return {k: pruned(v) for k, v in obj.items() if v != {}}
+        return [pruned(v) for v in obj] if isinstance(obj, list) else obj
+
+    fig = lp.grid(**kwargs)
+    assert len(fig.layout.shapes) == len(kwargs.get("rects", ())) and fig.layout.yaxis.autorange == "reversed"
+    rebuilt = go.Figure(fig.to_dict())
+    assert pruned(json.loads(plotly.io.to_json(fig))) == pruned(json.loads(plotly.io.to_json(rebuilt)))
+    fig.update_layout(height=999)                      # the cached layout is not shared with the caller
+    assert lp.grid(**kwargs).layout.height == kwargs.get("height", 320)

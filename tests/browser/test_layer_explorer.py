@@ -8,7 +8,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_opening_a_layer_draws_its_maps(page, app_url):
-    page.goto(app_url + "/Layer_Explorer")
+    page.goto(app_url + "/layer-explorer")
     wait_for_app(page)
     layer5 = page.locator('[data-testid="stExpander"]').filter(has_text="5. Conv2D")
     expect(layer5).to_be_visible(timeout=30_000)
