@@ -13,7 +13,7 @@ from cnn_core.models import builder_form, specs
 from cnn_core.models.summary import summarize
 from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
-from ui import checkpoint_views, loaders, state
+from ui import checkpoint_views, loaders, quotas, state
 from ui import run_panel as rp
 from ui.train_charts import fmt_lr, label_histogram
 
@@ -238,14 +238,23 @@ with settings:
     live = attached is not None and not attached.snapshot().ended
     if c1.button("Start training", type="primary", disabled=cfg is None, key="tr_start", width="stretch",
                  help="Starting a new run stops the one this page is showing." if live else None):
-        if live:
-            attached.stop()
-        run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
-                          dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name, "key": key,
-                                        "split": list(fractions), "split_seed": splits.DOC000_SEED})
-        registry().submit(run)
-        rp.attach(rp.RUN_PARAM, rp.RUN_KEY, run.id)
-        st.rerun()
+        refused = quotas.refusal(replacing=attached.id if live else None)
+        if refused:
+            st.error(refused)
+        else:
+            if live:
+                attached.stop()
+            run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
+                              dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name,
+                                            "key": key, "split": list(fractions), "split_seed": splits.DOC000_SEED})
+            try:
+                registry().submit(run)
+            except limits.LimitError as exc:
+                st.error(str(exc))
+            else:
+                quotas.note_started("run", run.id)
+                rp.attach(rp.RUN_PARAM, rp.RUN_KEY, run.id)
+                st.rerun()
     if cfg is not None:
         c2.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
 
