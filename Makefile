@@ -23,12 +23,12 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: install
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address localhost
+	$(BIN)/python -m ui.serve --server.port $(PORT) --server.address localhost
 
 # For development: rerun on save. The polling watcher checks only the app's own modules (cnn_core,
 # ui, pages); `make run` watches nothing (.streamlit/config.toml says why).
 dev: install
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address localhost \
+	$(BIN)/python -m ui.serve --server.port $(PORT) --server.address localhost \
 	  --server.fileWatcherType poll --server.runOnSave true
 
 # Debian's Chromium for the browser tests (Playwright's own download is blocked here).

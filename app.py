@@ -1,10 +1,8 @@
 """CNN Explorer: every page declared once (file, title, Material icon, address), grouped in sections.
 
-`make run` starts this file; Streamlit then runs the chosen page inside it, so page config and
-navigation live here and nowhere else. The pages themselves stay plain scripts, one file each, in
-app_pages/. Not "pages/": with that folder beside app.py, Streamlit 1.67 runs the first session of a
-fresh server through its old folder-based navigation, which does not know our addresses, so the first
-person to open a shared link such as /convolution got a "Page not found" dialog.
+`make run` starts this file (through ``python -m ui.serve``, see there why); Streamlit then runs the
+chosen page inside it, so page config and navigation live here and nowhere else. The pages
+themselves stay plain scripts, one file each, in pages/.
 """
 import streamlit as st
 
@@ -15,18 +13,18 @@ st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:",
 # Material icons, not emoji: they come with Streamlit's own font, so they draw in every browser
 # (emoji need a colour-emoji font, which many Linux machines lack: they showed as empty boxes).
 SEE_INSIDE = [
-    st.Page("app_pages/1_Draw_and_Predict.py", title="Draw & Predict", icon=":material/draw:", url_path="draw"),
-    st.Page("app_pages/2_Convolution.py", title="Convolution", icon=":material/grid_on:", url_path="convolution"),
-    st.Page("app_pages/3_Layer_Explorer.py", title="Layer Explorer", icon=":material/layers:", url_path="layer-explorer"),
-    st.Page("app_pages/4_Softmax_and_Loss.py", title="Softmax & Loss", icon=":material/functions:", url_path="softmax"),
-    st.Page("app_pages/5_Practice.py", title="Practice", icon=":material/edit_note:", url_path="practice"),
-    st.Page("app_pages/9_Backpropagation.py", title="Backpropagation", icon=":material/undo:",
+    st.Page("pages/1_Draw_and_Predict.py", title="Draw & Predict", icon=":material/draw:", url_path="draw"),
+    st.Page("pages/2_Convolution.py", title="Convolution", icon=":material/grid_on:", url_path="convolution"),
+    st.Page("pages/3_Layer_Explorer.py", title="Layer Explorer", icon=":material/layers:", url_path="layer-explorer"),
+    st.Page("pages/4_Softmax_and_Loss.py", title="Softmax & Loss", icon=":material/functions:", url_path="softmax"),
+    st.Page("pages/5_Practice.py", title="Practice", icon=":material/edit_note:", url_path="practice"),
+    st.Page("pages/9_Backpropagation.py", title="Backpropagation", icon=":material/undo:",
             url_path="backpropagation"),
 ]
 TRAIN = [
-    st.Page("app_pages/6_Train.py", title="Train", icon=":material/model_training:", url_path="train"),
-    st.Page("app_pages/7_Evaluate.py", title="Evaluate", icon=":material/analytics:", url_path="evaluate"),
-    st.Page("app_pages/8_Sweep.py", title="Sweep", icon=":material/tune:", url_path="sweep"),
+    st.Page("pages/6_Train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("pages/7_Evaluate.py", title="Evaluate", icon=":material/analytics:", url_path="evaluate"),
+    st.Page("pages/8_Sweep.py", title="Sweep", icon=":material/tune:", url_path="sweep"),
 ]
 
 

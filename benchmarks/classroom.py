@@ -66,12 +66,12 @@ def run_command(port: int, root: Path = ROOT) -> list[str]:
     text = (root / "Makefile").read_text()
     m = re.search(r"^run:.*\n((?:\t.*\n)+)", text, re.M)
     for line in (m.group(1).splitlines() if m else []):
-        if "streamlit run" in line:
+        if "ui.serve" in line:
             line = line.strip().replace("$(BIN)/python", shlex.quote(sys.executable))
             line = line.replace("$(PORT)", str(port))
             if "$(" not in line:
                 return shlex.split(line)
-    return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    return [sys.executable, "-m", "ui.serve", "--server.port", str(port),
             "--server.address", "localhost"]
 
 
@@ -354,7 +354,7 @@ class Student:
                 self._full = False
             self._run_elements = []
         elif kind == "navigation":
-            self.pages = {p.url_pathname or "": p.page_script_hash for p in msg.navigation.app_pages}
+            self.pages = {p.url_pathname or "": p.page_script_hash for p in msg.navigation.pages}
             self.page_hash = msg.navigation.page_script_hash or self.page_hash
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             el = msg.delta.new_element

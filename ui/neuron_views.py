@@ -23,7 +23,7 @@ from ui import neuron_plots as npl
 from ui import overview_plots as op
 
 CONV_HANDOFF = "conv_from_explorer"  # {image, kernel, bias, stride, padding, about, token}: read by the Convolution page
-CONV_PAGE = "app_pages/2_Convolution.py"
+CONV_PAGE = "pages/2_Convolution.py"
 MAX_PARTS = 6  # input channels drawn in the conv drill-down (all of them are in the table)
 _tokens = itertools.count(1)
 

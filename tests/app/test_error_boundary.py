@@ -24,7 +24,7 @@ def test_a_page_that_raises_shows_a_sentence_and_an_id_and_logs_the_traceback(op
     with caplog.at_level(logging.ERROR, logger="cnn_explorer"):
         errors.log.propagate = True          # so that caplog sees the record
         try:
-            at.switch_page("app_pages/5_Practice.py").run()
+            at.switch_page("pages/5_Practice.py").run()
         finally:
             errors.log.propagate = False
     assert not at.exception                                    # no traceback on the page
@@ -34,12 +34,12 @@ def test_a_page_that_raises_shows_a_sentence_and_an_id_and_logs_the_traceback(op
     record = next(r for r in caplog.records if error_id in r.getMessage())
     assert record.exc_info and "boom in generate" in str(record.exc_info[1])
     monkeypatch.undo()                                         # the session is still usable
-    at.switch_page("app_pages/5_Practice.py").run()
+    at.switch_page("pages/5_Practice.py").run()
     assert not at.exception and not _boundary_errors(at) and at.title[0].value == "Practice"
 
 
 def test_a_failing_callback_is_reported_too(open_page, monkeypatch):
-    at = open_page("app_pages/5_Practice.py")
+    at = open_page("pages/5_Practice.py")
     monkeypatch.setattr("secrets.randbelow", lambda n: (_ for _ in ()).throw(OSError("no entropy")))
     at.button(key="pr_new").click().run()
     assert not at.exception and len(_boundary_errors(at)) == 1

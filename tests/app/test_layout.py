@@ -18,7 +18,7 @@ def _imports(path: Path) -> set[str]:
 
 def test_cnn_core_never_imports_streamlit_or_ui():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "cnn_core").rglob("*.py")
-                 if _imports(p) & {"streamlit", "streamlit_drawable_canvas", "ui", "app_pages"}]
+                 if _imports(p) & {"streamlit", "streamlit_drawable_canvas", "ui", "pages"}]
     assert offenders == []
 
 
@@ -29,7 +29,7 @@ def _calls(path: Path, name: str) -> int:
                and n.func.attr == name and isinstance(n.func.value, ast.Name) and n.func.value.id == "st")
 
 
-SOURCES = [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
+SOURCES = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
 
 
 def test_navigation_and_page_config_are_declared_once_in_app_py():
@@ -46,7 +46,7 @@ def test_every_page_file_is_declared_with_a_title_a_material_icon_and_a_readable
                 and n.args and isinstance(n.args[0], ast.Constant):
             kw = {k.arg: k.value.value for k in n.keywords if isinstance(k.value, ast.Constant)}
             declared[n.args[0].value] = kw
-    assert set(declared) == {f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py")}
+    assert set(declared) == {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
     for path, kw in declared.items():
         assert kw["title"] and kw["icon"].startswith(":material/"), path
         assert kw["url_path"].replace("-", "").isalpha() and kw["url_path"].islower(), path
@@ -59,7 +59,7 @@ def test_no_import_waits_for_code_above_it():
 
 
 def test_no_source_file_is_over_400_lines():
-    files = [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").rglob("*.py"),
+    files = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py"),
              *(ROOT / "cnn_core").rglob("*.py")]
     long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > 400}
     assert not long, long
@@ -67,14 +67,14 @@ def test_no_source_file_is_over_400_lines():
 
 def test_ui_never_imports_pages():
     for p in (ROOT / "ui").rglob("*.py"):
-        assert "app_pages" not in _imports(p), p
+        assert "pages" not in _imports(p), p
 
 
 def test_every_page_path_named_in_the_code_exists():
-    # The page files live in app_pages/ (see app.py for why not pages/); a stale "pages/…" path breaks
+    # The page files live in pages/ (see app.py for why not pages/); a stale "pages/…" path breaks
     # st.switch_page at run time and AppTest.from_file in a test.
     missing = []
-    for p in [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").glob("*.py"),
+    for p in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"),
               *(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py")]:
         for node in ast.walk(ast.parse(p.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) \

@@ -9,7 +9,7 @@ from cnn_core.data import datasets as data
 from ui import backprop_views as bv
 from ui import state
 
-PAGE = "app_pages/9_Backpropagation.py"
+PAGE = "pages/9_Backpropagation.py"
 
 
 @pytest.fixture

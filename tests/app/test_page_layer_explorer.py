@@ -11,7 +11,7 @@ from cnn_core.models import specs
 from cnn_core.models.checkpoints import ModelBundle
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "app_pages" / "3_Layer_Explorer.py")
+PAGE = str(ROOT / "pages" / "3_Layer_Explorer.py")
 
 
 def a_one():
@@ -234,7 +234,7 @@ def test_open_in_the_convolution_page_carries_the_map_kernel_stride_and_padding(
     np.testing.assert_allclose(hand["kernel"], b.model[4].weight.detach()[0, ic].numpy(), rtol=1e-6)
     assert (hand["stride"], hand["padding"], hand["bias"]) == (1, 1, 0.0) and hand["image"].shape == (14, 14)
 
-    conv = open_page("app_pages/2_Convolution.py", run=False)
+    conv = open_page("pages/2_Convolution.py", run=False)
     conv.session_state[CONV_HANDOFF] = hand
     conv.run()
     assert not conv.exception and not conv.error

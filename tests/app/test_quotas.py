@@ -16,7 +16,7 @@ from cnn_core.training.run import TrainingRun
 from ui import quotas
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "app_pages" / "6_Train.py")
+PAGE = str(ROOT / "pages" / "6_Train.py")
 
 
 def _long_run() -> TrainingRun:

@@ -1,0 +1,32 @@
+"""``python -m ui.serve [streamlit options]``: ``streamlit run app.py [options]``, as ``make run`` starts it.
+
+One difference from a bare ``streamlit run app.py``: Streamlit is told before the first session that
+this app declares its pages with ``st.navigation``. With a ``pages/`` folder beside app.py, Streamlit
+otherwise starts in its old folder-based mode and leaves it only when some script has called
+``st.navigation``, so the first visitor of a fresh server who opened a shared link such as
+``/convolution`` got "Page not found" (tests/browser/test_first_link.py).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+def command(*options: str) -> list[str]:
+    """The argv that starts the app with ``options`` (for tests, benchmarks and scripts)."""
+    return [sys.executable, "-m", "ui.serve", *options]
+
+
+def main(argv: list[str] | None = None) -> None:
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False
+    sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()
