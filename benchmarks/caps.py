@@ -140,7 +140,7 @@ def measure_page(files: dict[str, bytes]) -> list[dict]:
     from streamlit.testing.v1 import AppTest
 
     os.chdir(ROOT)
-    at = AppTest.from_file(str(ROOT / "pages" / "6_Train.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app_pages" / "6_Train.py"), default_timeout=60).run()
     rows = []
     for name, blob in files.items():
         rss0, _ = _mem_mb()

@@ -12,13 +12,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnn_core.lessons.formatting import fmt
+from ui import palette
 from ui.plots import fresh
 
 Rect = tuple  # (row0, col0, row1, col1, colour[, dash]) in cell units, end-exclusive
 
-WINDOW_COLOUR = "#e69f00"   # Okabe-Ito orange: visible on gray, Viridis and RdBu alike
-IMAGE_COLOUR = "#56b4e9"    # Okabe-Ito sky blue: the unpadded image inside the padding
-WINNER_COLOUR = "#d55e00"   # Okabe-Ito vermilion
+WINDOW_COLOUR = palette.ORANGE     # visible on gray, Viridis and RdBu alike
+IMAGE_COLOUR = palette.SKY_BLUE    # the unpadded image inside the padding
+WINNER_COLOUR = palette.VERMILION
 
 # Viridis with a transparent low end, to lay an attribution over the input image.
 _OVERLAY = [[0.0, "rgba(68,1,84,0)"], [0.15, "rgba(59,82,139,0.25)"], [0.4, "rgba(33,145,140,0.55)"],
@@ -161,7 +162,7 @@ def prob_bars(probs, class_names, *, title: str = "", highlight: int | None = No
               value_name: str = "probability", digits: int = 3) -> go.Figure:
     """Probabilities (or any per-class values) as labelled bars; ``highlight`` in a second colour."""
     p = np.asarray(probs, dtype=float)
-    colours = [WINNER_COLOUR if i == highlight else "#0072b2" for i in range(p.size)]
+    colours = [WINNER_COLOUR if i == highlight else palette.BLUE for i in range(p.size)]
     fig = go.Figure(go.Bar(x=[str(c) for c in class_names], y=p, marker_color=colours,
                            text=[f"{v:.{digits}f}" for v in p], textposition="outside", cliponaxis=False,
                            hovertemplate=f"%{{x}}<br>{value_name} %{{y:.4f}}<extra></extra>"))
@@ -178,7 +179,7 @@ def vector(values, *, title: str = "", height: int = 220, name: str = "activatio
            labels: list[str] | None = None) -> go.Figure:
     """A 1-D activation vector (flattened or dense) as bars: unit number (or ``labels``) on x."""
     v = np.asarray(values, dtype=float).ravel()
-    colours = np.where(v >= 0, "#0072b2", WINNER_COLOUR)
+    colours = np.where(v >= 0, palette.BLUE, WINNER_COLOUR)
     x = [str(c) for c in labels] if labels is not None else np.arange(1, v.size + 1)
     what = "class" if labels is not None else "unit"
     fig = go.Figure(go.Bar(x=x, y=v, marker_color=colours, marker_line_width=0,

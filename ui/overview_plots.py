@@ -8,8 +8,11 @@ on every map and every unit: it carries the hover text (map number, min, max, me
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from cnn_core.inference.overview import Column, Overview
 from ui.lesson_plots import WINDOW_COLOUR
@@ -28,12 +31,19 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}".replace("-", "−")
 
 
+@functools.lru_cache(maxsize=8)
+def _colours(name: str) -> tuple:
+    # spelled out: the figure skips validation, which is what turns plotly.py's names into colours
+    # (plotly.js reads 'RdBu' as its own blue–grey–red scale and does not know 'gray')
+    return tuple(tuple(stop) for stop in get_colorscale(name))
+
+
 def _scale(col: Column) -> dict:
     if col.kind == "input":
-        return dict(colorscale="gray", zmin=0.0, zmax=max(1.0, col.hi))
+        return dict(colorscale=_colours("gray"), zmin=0.0, zmax=max(1.0, col.hi))
     if col.signed:
-        return dict(colorscale="RdBu", zmid=0.0, zmin=col.lo, zmax=col.hi)
-    return dict(colorscale="Viridis", zmin=col.lo, zmax=col.hi)
+        return dict(colorscale=_colours("RdBu"), zmid=0.0, zmin=col.lo, zmax=col.hi)
+    return dict(colorscale=_colours("Viridis"), zmin=col.lo, zmax=col.hi)
 
 
 def _width(col: Column) -> float:
@@ -72,7 +82,7 @@ class _Layout:
         return self.x[col.key] + _width(col)
 
 
-def _map_trace(col: Column, lay: _Layout) -> go.Heatmap:
+def _map_trace(col: Column, lay: _Layout) -> dict:
     n, h, w = col.maps.shape
     z = np.full((n * h + n - 1, w), np.nan, dtype=np.float32)
     ys = []
@@ -80,18 +90,18 @@ def _map_trace(col: Column, lay: _Layout) -> go.Heatmap:
         z[s * (h + 1): s * (h + 1) + h] = col.maps[s]
         ys.append(lay.map_top(col, s) + np.arange(h + 1) / h)
     x0 = lay.left(col)
-    return go.Heatmap(z=z, x=x0 + np.arange(w + 1) / w, y=np.concatenate(ys), showscale=False, hoverinfo="skip",
+    return dict(type="heatmap", z=z, x=x0 + np.arange(w + 1) / w, y=np.concatenate(ys), showscale=False, hoverinfo="skip",
                       **_scale(col))
 
 
-def _strip_trace(col: Column, lay: _Layout) -> go.Heatmap:
+def _strip_trace(col: Column, lay: _Layout) -> dict:
     v = col.vector.astype(np.float32)
     x0 = lay.left(col)
-    return go.Heatmap(z=v[:, None], x=[x0, x0 + STRIP], y=np.linspace(0, lay.height, v.size + 1), showscale=False,
+    return dict(type="heatmap", z=v[:, None], x=[x0, x0 + STRIP], y=np.linspace(0, lay.height, v.size + 1), showscale=False,
                       hoverinfo="skip", **_scale(col))
 
 
-def _targets(ov: Overview, lay: _Layout) -> go.Scatter:
+def _targets(ov: Overview, lay: _Layout) -> dict:
     """One invisible point per map and per unit: hover text and click target."""
     xs, ys, cd, text = [], [], [], []
     for col in ov.columns:
@@ -113,7 +123,7 @@ def _targets(ov: Overview, lay: _Layout) -> go.Scatter:
                 ys.append(lay.unit_y(col, u))
                 cd.append((col.key, u))
                 text.append(f"<b>{col.label}</b><br>unit {u + 1} of {col.vector.size}: {_fmt(v)}")
-    return go.Scatter(x=xs, y=ys, mode="markers", customdata=[list(c) for c in cd], hovertext=text,
+    return dict(type="scatter", x=xs, y=ys, mode="markers", customdata=[list(c) for c in cd], hovertext=text,
                       hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name="maps",
                       marker=dict(size=18, symbol="square", color="rgba(0,0,0,0)"),
                       selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)))
@@ -126,15 +136,15 @@ def _softmax(col: Column, names: list[str], lay: _Layout) -> list:
     width = SOFT_W - SOFT_NAMES - 0.5
     ys = [lay.unit_y(col, i) for i in range(p.size)]
     best = int(np.argmax(p))
-    bars = go.Bar(x=np.maximum(p, 0.004) * width, base=x0, y=ys, orientation="h", width=0.7 * lay.height / p.size,
+    bars = dict(type="bar", x=np.maximum(p, 0.004) * width, base=x0, y=ys, orientation="h", width=0.7 * lay.height / p.size,
                   marker_color=[SELECT if i == best else "#0072b2" for i in range(p.size)],
                   customdata=[[col.key, i] for i in range(p.size)],
                   hovertext=[f"class {n}: probability {v:.4f}" for n, v in zip(names, p)],
                   hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name="softmax",
                   selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=1)))
-    labels = go.Scatter(x=[x0 - 0.06] * p.size, y=ys, mode="text", text=[str(n)[:10] for n in names],
+    labels = dict(type="scatter", x=[x0 - 0.06] * p.size, y=ys, mode="text", text=[str(n)[:10] for n in names],
                         textposition="middle left", textfont=dict(size=11), hoverinfo="skip", showlegend=False)
-    pct = go.Scatter(x=x0 + np.maximum(p, 0.004) * width + 0.04, y=ys, mode="text",
+    pct = dict(type="scatter", x=x0 + np.maximum(p, 0.004) * width + 0.04, y=ys, mode="text",
                      text=[f"{v * 100:.0f}%" if v >= 0.05 else "" for v in p], textposition="middle right",
                      textfont=dict(size=10), hoverinfo="skip", showlegend=False)
     return [bars, labels, pct]
@@ -180,12 +190,12 @@ def _edges(ov: Overview, lay: _Layout) -> list[tuple[tuple, tuple, int, int]]:
     return out
 
 
-def _lines(segments, colour: str, width: float, name: str) -> go.Scatter:
+def _lines(segments, colour: str, width: float, name: str) -> dict:
     xs, ys = [], []
     for (x0, y0), (x1, y1) in segments:
         xs += [x0, x1, None]
         ys += [y0, y1, None]
-    return go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), hoverinfo="skip",
+    return dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), hoverinfo="skip",
                       showlegend=False, name=name)
 
 
@@ -221,7 +231,6 @@ def overview_figure(ov: Overview, *, selected: tuple[int, int] | None = None,
             if seg:
                 traces.append(_lines(seg, SELECT, w, "feeds"))
     traces.append(_targets(ov, lay))
-    fig = go.Figure(traces)
     shapes, notes = [], []
     for col in ov.columns:
         x0 = lay.left(col)
@@ -256,10 +265,12 @@ def overview_figure(ov: Overview, *, selected: tuple[int, int] | None = None,
     y_span = lay.height + 2.5
     px = (width_px - 20) / x_span
     height = int(min(520, max(260, y_span * px + 20)))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), shapes=shapes, annotations=notes,
-                      plot_bgcolor="rgba(0,0,0,0)", hovermode="closest", dragmode=False, bargap=0,
-                      hoverlabel=dict(font_size=12))
-    fig.update_xaxes(visible=False, range=[-0.3, lay.right + 0.5], fixedrange=True, constrain="domain")
-    fig.update_yaxes(visible=False, range=[lay.height + 1.2, -1.3], fixedrange=True, scaleanchor="x",
-                     constrain="domain")
+    axis = dict(visible=False, fixedrange=True, constrain="domain")
+    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), shapes=shapes, annotations=notes,
+                  plot_bgcolor="rgba(0,0,0,0)", hovermode="closest", dragmode=False, bargap=0,
+                  hoverlabel=dict(font_size=12), xaxis=dict(axis, range=[-0.3, lay.right + 0.5]),
+                  yaxis=dict(axis, range=[lay.height + 1.2, -1.3], scaleanchor="x"))
+    # thousands of hover strings: plotly's per-property validation took most of the build (~0.3 s);
+    # the traces are plain dicts of known-good attributes, so the figure is put together unvalidated
+    fig = go.Figure(data=traces, layout=layout, _validate=False)
     return fig

@@ -16,8 +16,10 @@ import functools
 import numpy as np
 import plotly.graph_objects as go
 
-HIGHLIGHT = "#0072B2"   # Okabe-Ito blue: the predicted / chosen class
-MUTED = "#8c8c8c"       # neutral grey, readable on white and on dark backgrounds
+from ui import palette
+
+HIGHLIGHT = palette.BLUE   # the predicted / chosen class
+MUTED = palette.MUTED
 
 
 def _unvalidated(spec: dict) -> go.Figure:

@@ -18,6 +18,7 @@ from cnn_core.models.checkpoints import ModelBundle
 ACTIVE_MODEL = "active_model"          # ModelBundle chosen by this user (None: the default)
 CURRENT_INPUT = "current_input"        # float32 (28, 28) in [0, 1], the model's input, or None
 CURRENT_INPUT_SOURCE = "current_input_source"  # a short description: "your drawing", "bundled digit #12 (label 7)"
+EVAL_DATA_KEY = "eval_data"  # {"run_id": ..., "test": ImageDataset, "val": ImageDataset} of the active model
 MEMO = "_memo"                         # name → (key, value): the last result of each memoised computation
 
 T = TypeVar("T")
@@ -66,6 +67,25 @@ def sidebar_active_model() -> ModelBundle:
             bundle = default_bundle()
             st.rerun()
     return bundle
+
+
+def keep_widget_state(name: str, keys, prefixes: tuple[str, ...] = ()) -> None:
+    """Keep this page's settings across page switches.
+
+    Streamlit forgets a keyed widget's value as soon as a page that does not draw it runs, so
+    Train → Evaluate → Train reset every knob to its default. Call this at the top of the page: it
+    puts back the values stashed by the page's last run, then stashes the current ones (a key that
+    doesn't start with "_" of a widget is cleared; a plain session key is not). Only value widgets:
+    buttons and uploaders cannot be set through session state.
+    """
+    stash_key = f"_kept_{name}"
+    ss = st.session_state
+    for k, v in ss.get(stash_key, {}).items():
+        if k not in ss:
+            ss[k] = v
+    keys = set(keys)
+    ss[stash_key] = {k: ss[k] for k in list(ss)
+                     if isinstance(k, str) and (k in keys or (prefixes and k.startswith(prefixes)))}
 
 
 def digest(array) -> str:

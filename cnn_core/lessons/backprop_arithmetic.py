@@ -14,7 +14,8 @@
 
 Every function returns a ``Written``: the value (equal to the vectorised gradient of the trace, a
 test checks it) and the text. Long sums show their largest terms and "… and N more terms".
-Indices are 0-based, as in NumPy and torch.
+Arguments are 0-based indices, as in NumPy and torch; ``base=1`` writes them 1-based in the text,
+to match a page whose rows and columns are numbered from 1.
 """
 from __future__ import annotations
 
@@ -72,6 +73,11 @@ def _need(step: Step, *kinds: str) -> None:
         raise BackpropError(f"Layer {step.index + 1} is {step.name}, not {' or '.join(kinds)}.")
 
 
+def _n(*values: int, base: int = 0) -> str:
+    """Indices as the text writes them: '3, 0, 1' (0-based) or '4, 1, 2' with base=1."""
+    return ", ".join(str(int(v) + base) for v in values)
+
+
 def _idx(index, shape, what: str) -> tuple[int, ...]:
     index = tuple(int(v) for v in np.atleast_1d(index))
     if len(index) != len(shape) or not all(0 <= v < n for v, n in zip(index, shape)):
@@ -81,29 +87,30 @@ def _idx(index, shape, what: str) -> tuple[int, ...]:
 
 # ---- dense -----------------------------------------------------------------------------------
 
-def dense_weight_grad(step: Step, i: int, k: int) -> Written:
+def dense_weight_grad(step: Step, i: int, k: int, base: int = 0) -> Written:
     """∂L/∂W[i, k] = δ_i · y_k: the unit's incoming gradient times the input it multiplies."""
     _need(step, "dense")
     i, k = _idx((i, k), step.params["W"].shape, "Weight")
     d, y = float(step.grad_output[i]), float(step.input[k])
-    return Written(d * y, f"∂L/∂W[{i}, {k}] = δ_{i} · y_{k} = {fmt_sig_factor(d)} · {fmt_sig_factor(y)} "
+    return Written(d * y, f"∂L/∂W[{_n(i, k, base=base)}] = δ_{i + base} · y_{k + base} = {fmt_sig_factor(d)} · {fmt_sig_factor(y)} "
                           f"= {fmt_sig(d * y)}")
 
 
-def dense_bias_grad(step: Step, i: int) -> Written:
+def dense_bias_grad(step: Step, i: int, base: int = 0) -> Written:
     _need(step, "dense")
     (i,) = _idx((i,), step.params["b"].shape, "Bias")
     d = float(step.grad_output[i])
-    return Written(d, f"∂L/∂b_{i} = δ_{i} = {fmt_sig(d)}")
+    return Written(d, f"∂L/∂b_{i + base} = δ_{i + base} = {fmt_sig(d)}")
 
 
-def dense_input_grad(step: Step, k: int, max_terms: int = MAX_TERMS) -> Written:
+def dense_input_grad(step: Step, k: int, max_terms: int = MAX_TERMS, base: int = 0) -> Written:
     """∂L/∂y_k = Σ_i δ_i · W[i, k]: input k feeds every unit, so its gradient sums over them."""
     _need(step, "dense")
     (k,) = _idx((k,), step.input.shape, "Input")
     W = step.params["W"]
-    terms = [Term(f"δ_{i}·W[{i}, {k}]", float(step.grad_output[i]), float(W[i, k])) for i in range(W.shape[0])]
-    return _sum(f"∂L/∂y_{k} = Σ_i δ_i·W[i, {k}]", terms, max_terms)
+    terms = [Term(f"δ_{i + base}·W[{_n(i, k, base=base)}]", float(step.grad_output[i]), float(W[i, k]))
+             for i in range(W.shape[0])]
+    return _sum(f"∂L/∂y_{k + base} = Σ_i δ_i·W[i, {k + base}]", terms, max_terms)
 
 
 # ---- pooling ---------------------------------------------------------------------------------
@@ -121,7 +128,7 @@ class PoolWindow:
     text: str
 
 
-def pool_window(step: Step, channel: int, i: int, j: int) -> PoolWindow:
+def pool_window(step: Step, channel: int, i: int, j: int, base: int = 0) -> PoolWindow:
     """Where one pooled cell's gradient goes: its window, the winner, δ there and 0 elsewhere."""
     _need(step, "maxpool2d", "avgpool2d")
     channel, i, j = _idx((channel, i, j), step.output.shape, "Pooled cell")
@@ -133,28 +140,30 @@ def pool_window(step: Step, channel: int, i: int, j: int) -> PoolWindow:
         a, b = divmod(int(np.argmax(window)), k)          # first maximum, row-major, as torch
         routed = np.zeros((k, k))
         routed[a, b] = d
-        text = (f"max over rows {r0}–{r0 + k - 1}, columns {c0}–{c0 + k - 1} = {fmt_sig(window[a, b])} at "
-                f"({r0 + a}, {c0 + b}): that cell gets δ = {fmt_sig(d)}, the other {k * k - 1} get 0")
+        text = (f"max over rows {r0 + base}–{r0 + k - 1 + base}, columns {c0 + base}–{c0 + k - 1 + base} = "
+                f"{fmt_sig(window[a, b])} at ({_n(r0 + a, c0 + b, base=base)}): that cell gets δ = {fmt_sig(d)}, "
+                f"the other {k * k - 1} get 0")
         return PoolWindow("max", channel, (i, j), (r0, c0), window.copy(), (r0 + a, c0 + b), d, routed, text)
     routed = np.full((k, k), d / (k * k))
-    text = (f"average of rows {r0}–{r0 + k - 1}, columns {c0}–{c0 + k - 1}: each of the {k * k} cells gets "
+    text = (f"average of rows {r0 + base}–{r0 + k - 1 + base}, columns {c0 + base}–{c0 + k - 1 + base}: each of "
+            f"the {k * k} cells gets "
             f"δ/{k * k} = {fmt_sig(d)}/{k * k} = {fmt_sig(d / (k * k))}")
     return PoolWindow("avg", channel, (i, j), (r0, c0), window.copy(), None, d, routed, text)
 
 
 # ---- element-wise layers, flatten and batch norm --------------------------------------------
 
-def cell(step: Step, index) -> Written:
+def cell(step: Step, index, base: int = 0) -> Written:
     """∂L/∂x for one input cell of an element-wise layer (ReLU, sigmoid, tanh, dropout, batch norm
     in eval mode) or of Flatten (a reshape)."""
     index = _idx(index, step.input.shape, "Cell")
     x, d_in = float(step.input[index]), float(step.grad_input[index])
-    where = ", ".join(map(str, index))
+    where = _n(*index, base=base)
     lhs = f"∂L/∂x[{where}]"
     if step.kind == "flatten":
         n = int(np.ravel_multi_index(index, step.input.shape))
-        return Written(d_in, f"Flatten only reshapes: x[{where}] is entry {n} of the vector, so "
-                             f"{lhs} = ∂L/∂v[{n}] = {fmt_sig(d_in)}")
+        return Written(d_in, f"Flatten only reshapes: x[{where}] is entry {n + base} of the vector, so "
+                             f"{lhs} = ∂L/∂v[{n + base}] = {fmt_sig(d_in)}")
     d = float(step.grad_output[index])
     y = float(step.output[index])
     if step.kind == "relu":
@@ -180,7 +189,7 @@ def cell(step: Step, index) -> Written:
         gamma = float(step.params["gamma"][c])
         if step.layer.training:
             return Written(d_in, f"In training mode batch norm's mean and variance depend on every cell of "
-                                 f"channel {c}, so {lhs} = {fmt_sig(d_in)} mixes the whole map.")
+                                 f"channel {c + base}, so {lhs} = {fmt_sig(d_in)} mixes the whole map.")
         var = float(step.layer.buffers["running_var"][c])
         scale = gamma / np.sqrt(var + step.layer.eps)
         return Written(d * scale, f"{lhs} = δ · γ / √(running var + ε) = {fmt_sig_factor(d)} · "
@@ -196,7 +205,8 @@ def _padded(step: Step) -> np.ndarray:
     return np.pad(step.input, ((0, 0), (p, p), (p, p))) if p else step.input
 
 
-def conv_weight_grad(step: Step, f: int, c: int, a: int, b: int, max_terms: int = MAX_TERMS) -> Written:
+def conv_weight_grad(step: Step, f: int, c: int, a: int, b: int, max_terms: int = MAX_TERMS,
+                     base: int = 0) -> Written:
     """∂L/∂W[f, c, a, b] = Σ_(i,j) δ[f, i, j] · x_pad[c, i·s + a, j·s + b]: the input correlated with
     the incoming gradient map, one term per output position."""
     _need(step, "conv2d")
@@ -207,21 +217,22 @@ def conv_weight_grad(step: Step, f: int, c: int, a: int, b: int, max_terms: int 
     ho, wo = delta.shape
     xs = xp[c, a:a + s * (ho - 1) + 1:s, b:b + s * (wo - 1) + 1:s]
     p = step.layer.padding
-    terms = [Term(f"δ({i}, {j})·x({i * s + a - p}, {j * s + b - p})", float(delta[i, j]), float(xs[i, j]))
-             for i in range(ho) for j in range(wo)]
-    return _sum(f"∂L/∂W[{f}, {c}, {a}, {b}] = Σ δ(i, j)·x(i·{s} + {a}, j·{s} + {b})", terms, max_terms)
+    terms = [Term(f"δ({_n(i, j, base=base)})·x({_n(i * s + a - p, j * s + b - p, base=base)})", float(delta[i, j]),
+                  float(xs[i, j])) for i in range(ho) for j in range(wo)]
+    return _sum(f"∂L/∂W[{_n(f, c, a, b, base=base)}] = Σ over the {ho}×{wo} positions of δ · the input under "
+                "this weight", terms, max_terms)
 
 
-def conv_bias_grad(step: Step, f: int) -> Written:
+def conv_bias_grad(step: Step, f: int, base: int = 0) -> Written:
     """∂L/∂b_f = Σ δ[f]: the bias is added at every position, so its gradient is the map's sum."""
     _need(step, "conv2d")
     (f,) = _idx((f,), step.params["b"].shape, "Bias")
     delta = step.grad_output[f]
     v = float(delta.sum())
-    return Written(v, f"∂L/∂b_{f} = sum of the {delta.shape[0]}×{delta.shape[1]} map δ[{f}] = {fmt_sig(v)}")
+    return Written(v, f"∂L/∂b_{f + base} = sum of the {delta.shape[0]}×{delta.shape[1]} map δ[{f + base}] = {fmt_sig(v)}")
 
 
-def conv_input_grad(step: Step, c: int, r: int, q: int, max_terms: int = MAX_TERMS) -> Written:
+def conv_input_grad(step: Step, c: int, r: int, q: int, max_terms: int = MAX_TERMS, base: int = 0) -> Written:
     """∂L/∂x[c, r, q]: every output position whose window covers the cell sends δ · (the kernel
     weight over it), summed over the kernels; the same as a full convolution with the flipped kernel."""
     _need(step, "conv2d")
@@ -239,9 +250,10 @@ def conv_input_grad(step: Step, c: int, r: int, q: int, max_terms: int = MAX_TER
                 j, rem_j = divmod(q + p - b, s)
                 if rem_j or not 0 <= j < wo:
                     continue
-                terms.append(Term(f"δ[{f}]({i}, {j})·W[{f}, {c}, {a}, {b}]", float(step.grad_output[f, i, j]),
+                terms.append(Term(f"δ[{f + base}]({_n(i, j, base=base)})·W[{_n(f, c, a, b, base=base)}]",
+                                  float(step.grad_output[f, i, j]),
                                   float(W[f, c, a, b])))
-    return _sum(f"∂L/∂x[{c}, {r}, {q}] = Σ δ·W over the windows covering it", terms, max_terms)
+    return _sum(f"∂L/∂x[{_n(c, r, q, base=base)}] = Σ δ·W over the windows covering it", terms, max_terms)
 
 
 # ---- the update ------------------------------------------------------------------------------

@@ -131,8 +131,11 @@ class TrainingRun:
                 return self
             self._state = "running"
             self._resumed_at = time.perf_counter()
-            self._thread = threading.Thread(target=self._main, name=f"cnn-run-{self.id}", daemon=True)
-        self._thread.start()
+            # started before it is published: join() from another thread (a sweep waiting on a queued
+            # run that the registry starts now) must never see a thread that is not started yet
+            thread = threading.Thread(target=self._main, name=f"cnn-run-{self.id}", daemon=True)
+            thread.start()
+            self._thread = thread
         return self
 
     def pause(self) -> None:

@@ -15,7 +15,7 @@ from cnn_core.models.checkpoints import ModelBundle
 from cnn_core.data.synthetic import draw_digit
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "1_Draw_and_Predict.py")
+PAGE = str(ROOT / "app_pages" / "1_Draw_and_Predict.py")
 CANVAS = "draw_canvas_0"   # the canvas's key until "Clear" mounts a fresh one
 
 

@@ -18,7 +18,7 @@ from cnn_core.models import specs
 from cnn_core.training import TrainConfig, TrainingRun, registry
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "6_Train.py")
+PAGE = str(ROOT / "app_pages" / "6_Train.py")
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_learning_rate_1e6_gives_a_clear_divergence_message_not_a_crash(at):
     loss = next(f for f in figs if f["layout"]["title"]["text"] == "Loss")
     per_step = loss["data"][0]
     assert "markers" in per_step["mode"]
-    from ui.training_views import loss_figure
+    from ui.train_charts import loss_figure
     ys = loss_figure(registry().get(run_id).snapshot()).data[0].y
     assert len(ys) >= 1 and all(math.isfinite(v) for v in ys)
     assert loss["layout"]["yaxis"]["range"][1] >= 1.2 * max(ys)      # the points clear the top edge and the note
@@ -265,14 +265,14 @@ def test_settings_survive_a_visit_to_another_page(monkeypatch):
     # Streamlit drops the values of widgets a page doesn't draw: Train → Evaluate → Train reset every knob.
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/6_Train.py").run()
+    at.switch_page("app_pages/6_Train.py").run()
     at.radio(key="tr_arch_mode").set_value("preset").run()
     at.selectbox(key="tr_preset").set_value("lenet-5").run()
     at.select_slider(key="tr_lr").set_value(0.05)
     at.number_input(key="tr_epochs").set_value(3)
     at.multiselect(key="tr_aug").set_value(["flip", "noise"]).run()
-    at.switch_page("pages/7_Evaluate.py").run()
-    at.switch_page("pages/6_Train.py").run()
+    at.switch_page("app_pages/7_Evaluate.py").run()
+    at.switch_page("app_pages/6_Train.py").run()
     assert not at.exception
     assert at.radio(key="tr_arch_mode").value == "preset" and at.selectbox(key="tr_preset").value == "lenet-5"
     assert at.select_slider(key="tr_lr").value == 0.05 and at.number_input(key="tr_epochs").value == 3

@@ -161,7 +161,9 @@ def test_conv_weight_sum_is_written_with_its_largest_terms():
     model = _model(specs.preset("seed-000"))
     tr = bp.trace(model, _image((28, 28)), 1)   # δ is 0 where ReLU blocked or pooling did not pick
     w = ba.conv_weight_grad(tr.steps[0], 2, 0, 1, 1)
-    assert w.text.startswith("∂L/∂W[2, 0, 1, 1] = Σ δ(i, j)·x(i·1 + 1, j·1 + 1) = ")
+    assert w.text.startswith("∂L/∂W[2, 0, 1, 1] = Σ over the 26×26 positions of δ · the input under this weight = ")
+    assert ba.conv_weight_grad(tr.steps[0], 2, 0, 1, 1, base=1).text.startswith("∂L/∂W[3, 1, 2, 2] = ")
+    assert ba.conv_weight_grad(tr.steps[0], 2, 0, 1, 1, base=1).value == w.value
     assert f"… and {676 - 6} more terms" in w.text and "of them 0)" in w.text
     shown = sorted((abs(t.product) for t in w.terms), reverse=True)[:6]
     assert [abs(t.product) for t in w.terms[:6]] == shown
@@ -210,6 +212,7 @@ def test_element_wise_cells_equal_the_gradients(small):
     neg = tuple(np.argwhere(relu.input < 0)[0])
     assert ba.cell(relu, neg).text.endswith("ReLU blocks the gradient: ∂L/∂x[" + ", ".join(map(str, neg)) + "] = δ · 0 = 0")
     assert "Flatten only reshapes: x[1, 0, 1] is entry 5 of the vector" in ba.cell(small.steps[6], (1, 0, 1)).text
+    assert "x[2, 1, 2] is entry 6 of the vector" in ba.cell(small.steps[6], (1, 0, 1), base=1).text
 
 
 def test_kinds_are_checked():

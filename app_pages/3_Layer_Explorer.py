@@ -3,25 +3,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn_core.data import datasets as data
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
+from ui import loaders
 from ui import neuron_views
 from ui import plots
 from ui import state
 
-st.set_page_config(layout="wide", page_title="Layer Explorer · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "lx_"
 WHATIF = K + "whatif"  # list of edits {'layer', 'out', 'in', 'kernel', 'zero', 'label'}, applied in order
 SRC_DRAWING, SRC_DIGIT = "Your drawing", "A digit from the data set"
-
-
-@st.cache_resource(show_spinner=False)
-def _digits() -> data.ImageDataset:
-    return data.load_bundled()
 
 
 def _reset_whatif() -> None:
@@ -49,7 +43,7 @@ with c_src:
     if src == SRC_DRAWING:
         image, described = np.asarray(drawing, dtype=np.float32), state.current_input_source() or "your drawing"
     else:
-        ds = _digits()
+        ds = loaders.bundled_digits()
         sevens = np.flatnonzero(ds.labels == 7)
         i = int(st.number_input("Digit number", 0, len(ds) - 1, int(sevens[0]) if sevens.size else 0, key=K + "digit"))
         image, described = ds.floats([i])[0, 0], f"bundled digit #{i} (label {ds.labels[i]})"

@@ -3,23 +3,16 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnn_core.data import datasets as data
 from cnn_core.inference import predict
 from cnn_core.inference import preprocess
-from ui import plots, state
+from ui import loaders, plots, state
 
-st.set_page_config(page_title="Draw & Predict", page_icon=":material/draw:", layout="wide")
 bundle = state.sidebar_active_model()
 
 CANVAS_PX = 280
 SOURCES = ("Draw", "Upload a picture", "Random bundled digit")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 DRAWING = "your drawing"
-
-
-@st.cache_resource(show_spinner=False)
-def bundled_digits() -> data.ImageDataset:
-    return data.load_bundled()
 
 
 @st.cache_resource(show_spinner=False)
@@ -112,7 +105,7 @@ def draw_and_predict(bundle) -> None:
                     st.error(f"{upload.name} looks blank: no ink stands out from the background. "
                              "Upload a picture with one clearly visible digit.")
         else:
-            ds = bundled_digits()
+            ds = loaders.bundled_digits()
             if st.button("Pick another random digit", key="draw_pick", icon=":material/casino:") \
                     or "draw_random_idx" not in st.session_state:
                 st.session_state["draw_random_idx"] = int(np.random.default_rng().integers(len(ds)))
