@@ -8,7 +8,7 @@ person to open a shared link such as /convolution got a "Page not found" dialog.
 """
 import streamlit as st
 
-from ui import home
+from ui import errors, home
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide")
 
@@ -36,4 +36,5 @@ def home_page() -> None:
 
 page = st.navigation({"": [st.Page(home_page, title="Home", icon=":material/home:", default=True)],
                       "See inside": SEE_INSIDE, "Train": TRAIN})
-page.run()
+with errors.boundary(f"page {page.title}"):
+    page.run()

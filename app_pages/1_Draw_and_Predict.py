@@ -5,7 +5,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnn_core.inference import predict
 from cnn_core.inference import preprocess
-from ui import loaders, plots, state
+from ui import errors, loaders, plots, state
 
 bundle = state.sidebar_active_model()
 
@@ -34,6 +34,7 @@ def canvas_key() -> str:
     return f"draw_canvas_{st.session_state.get('draw_canvas_n', 0)}"
 
 
+@errors.guarded
 def clear_canvas() -> None:
     st.session_state["draw_canvas_n"] = st.session_state.get("draw_canvas_n", 0) + 1
     if state.current_input_source() == DRAWING:
@@ -53,7 +54,7 @@ if shape != (1, 28, 28):
 warmed_up(bundle.model, id(bundle.model))
 
 
-@st.fragment
+@errors.fragment
 def draw_and_predict(bundle) -> None:
     """Input, what the model sees, what it says. A fragment: a stroke (or any control here) reruns
     only this part, not the title, the sidebar or the model check above."""

@@ -7,7 +7,7 @@ from cnn_core.inference import introspection as intro
 from cnn_core.lessons import convolution as conv, geometry, pooling, presets
 from cnn_core.lessons.formatting import fmt, fmt_factor
 from ui import lesson_plots as lp
-from ui import loaders
+from ui import errors, loaders
 from ui import state
 from ui.neuron_views import CONV_HANDOFF
 
@@ -37,6 +37,7 @@ def _from_editor(df) -> np.ndarray:
     return pd.DataFrame(df).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
 
 
+@errors.guarded
 def _apply_example() -> None:
     """Choosing one of the notes' examples also sets its kernel, bias, padding and stride."""
     ex = presets.EXAMPLES.get(st.session_state[K + "source"])
@@ -53,6 +54,7 @@ def _apply_example() -> None:
     st.session_state[K + "slider"] = 1
 
 
+@errors.guarded
 def _step(delta: int, n: int) -> None:
     st.session_state[K + "slider"] = int(min(max(st.session_state.get(K + "slider", 1) + delta, 1), n))
 
@@ -292,7 +294,7 @@ def stepper() -> None:
 
 st.subheader("Slide the window")
 play_every = 0.8 if st.session_state.get(K + "playing") else None
-st.fragment(run_every=play_every)(stepper)()
+errors.fragment(stepper, run_every=play_every)()
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Then ReLU and pooling")

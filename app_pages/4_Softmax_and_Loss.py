@@ -9,6 +9,7 @@ from cnn_core.lessons import softmax as sm
 from cnn_core.lessons.formatting import MINUS, fmt
 from cnn_core.lessons.exercises import AnswerError, parse_numbers
 from ui import lesson_plots as lp
+from ui import errors
 from ui import state
 
 bundle = state.sidebar_active_model()
@@ -28,6 +29,7 @@ def _model_logits() -> tuple[list[float], list[str], str]:
     return [round(float(v), 3) for v in r.logits], r.class_names, f"{bundle.name} on {state.current_input_source() or 'your drawing'}"
 
 
+@errors.guarded
 def _load_example() -> None:
     ex = st.session_state[K + "example"]
     if ex == EX_NOTES4:

@@ -13,7 +13,7 @@ from cnn_core.models import builder_form, specs
 from cnn_core.models.summary import summarize
 from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
-from ui import checkpoint_views, loaders, quotas, state
+from ui import checkpoint_views, errors, loaders, quotas, state
 from ui import run_panel as rp
 from ui.train_charts import fmt_lr, label_histogram
 
@@ -41,6 +41,7 @@ for k, v in DEFAULTS.items():
     st.session_state.setdefault(k, v)
 
 
+@errors.guarded
 def _apply_preset_training():
     opt, lr, batch = PRESET_TRAINING[st.session_state["tr_preset"]]
     st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch)
@@ -84,17 +85,17 @@ def load_data(key: str):
             with st.expander(f"{len(report.skipped)} file(s) skipped"):
                 st.dataframe([{"file": f, "why": why} for f, why in report.skipped[:500]], hide_index=True)
         return ds, None
-    errors = st.session_state.setdefault("_tr_data_errors", {})
-    if key in errors:
-        st.error(errors[key])
+    failed = st.session_state.setdefault("_tr_data_errors", {})
+    if key in failed:
+        st.error(failed[key])
         if st.button("Try again", key="tr_retry"):
-            errors.pop(key)
+            failed.pop(key)
             st.rerun()
         return None
     try:
         return loaders.named_dataset(key)
     except data.DataError as exc:
-        errors[key] = str(exc)
+        failed[key] = str(exc)
         st.error(str(exc))
         return None
 
