@@ -192,7 +192,8 @@ class Sampler(threading.Thread):
         self._sample()
         self.stop_evt.set()
         wall = max(self.t1 - self.t0, 1e-9)
-        return {"server_cpu": (self.end_cpu - self.start_cpu) / wall, "server_rss_mb": self.peak_rss,
+        return {"server_cpu": (self.end_cpu - self.start_cpu) / wall, "server_cpu_s": self.end_cpu - self.start_cpu,
+                "server_rss_mb": self.peak_rss,
                 "workers": len(self.child_cpu), "workers_cpu": sum(self.child_cpu.values()) / wall,
                 "workers_rss_mb": self.peak_child_rss}
 
@@ -613,9 +614,11 @@ def scenario(n: int, trainings: int = 0, duration: float = 30.0, seed: int = 0, 
             srv.__exit__()
     pct = {a: (len(v), *np.percentile(v, [50, 95]), max(v)) for a, v in stats.times.items() if v}
     every = [t for a in ("page", "stroke", "start") for t in stats.times.get(a, [])]
+    runs = sum(len(stats.times.get(a, [])) for a in ACTIONS)      # script runs the server did for the students
     return {"students": n, "trainings": trainings, "duration_s": duration, "actions": pct,
             "any_p95": float(np.percentile(every, 95)) if every else float("nan"),
             "errors": dict(stats.errors), "dropped": stats.dropped, "predictions": stats.predictions,
+            "cpu_per_run_ms": 1000 * usage["server_cpu_s"] / max(runs, 1),
             "ticks": (stats.ticks_answered, stats.ticks_due), "fragment_strokes": stats.fragment_strokes,
             "app_messages": dict(stats.app_messages), **usage}
 
@@ -670,8 +673,8 @@ def _fmt(pct: dict, action: str) -> str:
 def table(results: list[dict]) -> list[str]:
     lines = ["| students | trainings | stroke → prediction p50 / p95 / max (count) | page open | first load | "
              "Start | any interaction p95 | live ticks answered | errors | dropped | server CPU (cores) / peak RSS |"
-             " workers CPU / RSS |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             " server CPU per script run | workers CPU / RSS |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         a = r["actions"]
         ticks = f"{r['ticks'][0]} of {r['ticks'][1]}" if r["ticks"][1] else "—"
@@ -679,7 +682,7 @@ def table(results: list[dict]) -> list[str]:
         lines.append(f"| {r['students']} | {r['trainings']} | {_fmt(a, 'stroke')} | {_fmt(a, 'page')} | "
                      f"{_fmt(a, 'first load')} | {_fmt(a, 'start')} | {r['any_p95']:.2f} s | {ticks} | "
                      f"{sum(r['errors'].values())} | {r['dropped']} | {r['server_cpu']:.2f} / "
-                     f"{r['server_rss_mb']:.0f} MB | {workers} |")
+                     f"{r['server_rss_mb']:.0f} MB | {r['cpu_per_run_ms']:.0f} ms | {workers} |")
     for r in results:
         pages = ", ".join(f"{a[5:]} {p50:.2f} / {p95:.2f} s" for a, (_, p50, p95, _) in sorted(r["actions"].items())
                           if a.startswith("page "))
