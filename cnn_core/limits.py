@@ -46,6 +46,9 @@ MAX_ZIP_MB = _env_int("MAX_ZIP_MB", 100)                       # a zip of class 
 MAX_QUEUED_RUNS = _env_int("MAX_QUEUED_RUNS", 30)              # waiting for a free slot, whole server
 MAX_RUNS_PER_SESSION = _env_int("MAX_RUNS_PER_SESSION", 2)     # running or queued, per browser session
 MAX_SWEEP_CELLS = _env_int("MAX_SWEEP_CELLS", 25)              # runs in one sweep grid
+# A queued run (or a sweep waiting in the queue) that no page has shown for this long is dropped:
+# its session left, and it would train for nobody while holding a place in the queue.
+ABANDONED_QUEUE_S = _env_int("ABANDONED_QUEUE_S", 300)
 
 
 class LimitError(ValueError):
