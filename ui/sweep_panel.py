@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.training import registry
-from ui import errors, state
+from ui import errors, quotas, state
 from ui.run_panel import status_line
 from ui.train_charts import fmt_pct, fmt_seconds, sweep_heatmap
 
@@ -31,6 +31,7 @@ def _sweep_body(sweep, ssnap, key: str) -> None:
 
 @errors.fragment(run_every="1s")
 def live_sweep_panel(sweep_id: str) -> None:
+    quotas.seen("sweep", sweep_id)
     sweep = registry().get_sweep(sweep_id)
     if sweep is None:
         st.rerun()
