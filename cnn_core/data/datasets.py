@@ -83,10 +83,11 @@ class Split:
     test: ImageDataset
 
 
-def split(ds: ImageDataset, fractions=(0.85, 0.075, 0.075), seed: int = 42, stratify: bool = True) -> Split:
-    """Shuffle and split into train / validation / test (document 000: 0.85 / 0.075 / 0.075, seed 42).
+def split(ds: ImageDataset, fractions, seed: int, stratify: bool = True) -> Split:
+    """Shuffle and split into train / validation / test ``fractions`` with a seeded generator.
 
-    Stratified by class so that each part keeps the label distribution.
+    Stratified by class so that each part keeps the label distribution. Document 000's split is
+    ``cnn_core.data.splits.doc000_split``.
     """
     fr = np.asarray(fractions, dtype=float)
     if fr.shape != (3,) or np.any(fr < 0) or not np.isclose(fr.sum(), 1.0) or fr[0] <= 0:

@@ -18,9 +18,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from cnn_core.lessons.convolution import pool_output_formula
+from cnn_core.lessons.geometry import output_size_formula, pool_output_formula
 from cnn_core.inference.predict import on_single_thread
-from cnn_core.models.specs import conv_output_formula, describe_layer, layer_infos
+from cnn_core.models.specs import conv_padding, describe_layer, layer_infos
 
 
 class IntrospectionError(ValueError):
@@ -196,11 +196,12 @@ def layer_arithmetic(spec: dict) -> dict[int, list[str]]:
         if info.type in ("conv2d", "maxpool2d", "avgpool2d"):
             c, h, w = info.in_shape
             if info.type == "conv2d":
-                f, s, p = int(layer["kernel_size"]), int(layer.get("stride", 1)), int(layer.get("padding", 0))
-                sizes = [conv_output_formula(n, f, p, s) for n in ((h,) if h == w else (h, w))]
+                f, s, p = int(layer["kernel_size"]), int(layer.get("stride", 1)), conv_padding(layer)
+                sizes = [output_size_formula(n=n, f=f, padding=p, stride=s, steps=False)
+                         for n in ((h,) if h == w else (h, w))]
             else:
                 f = int(layer.get("kernel_size", 2))
-                sizes = [pool_output_formula(n, f, int(layer.get("stride") or f)) for n in ((h,) if h == w else (h, w))]
+                sizes = [pool_output_formula(n=n, k=f, stride=int(layer.get("stride") or f)) for n in ((h,) if h == w else (h, w))]
             lines.append("Output size " + (f"{sizes[0]} (height and width)" if h == w
                                            else f"{sizes[0]} (height), {sizes[1]} (width)"))
             if info.type == "conv2d":
@@ -372,3 +373,13 @@ def what_if(model: nn.Module, layer_index: int, out_channel: int, kernel=None, *
         if bias is not None and conv.bias is not None:
             conv.bias[out_channel] = float(bias)
     return m
+
+
+def __getattr__(name: str):
+    # Per-neuron arithmetic lives in conv_arithmetic.py (which imports this module); reachable here too,
+    # as cnn_core.introspection.conv_contributions, without a circular import at load time.
+    if name in ("conv_contributions", "ConvContributions"):
+        from cnn_core.inference import conv_arithmetic
+
+        return getattr(conv_arithmetic, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn_core.inference.preprocess import PreprocessSteps, explain
+from cnn_core.numpy_nn.losses import softmax  # the library's one softmax; stays importable as predict.softmax
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,6 @@ class Prediction:
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         order = np.argsort(-self.probs)[:k]
         return [(int(i), float(self.probs[i])) for i in order]
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """exp(z_i − max z) / Σ_j exp(z_j − max z), in float64 (no overflow for large logits)."""
-    z = np.asarray(logits, dtype=np.float64)
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 _worker: ThreadPoolExecutor | None = None
@@ -112,7 +106,7 @@ def predict_image(model, image28: np.ndarray, single_thread: bool = True) -> Pre
     else:
         logits, seconds = _forward(model, x)
     t0 = time.perf_counter()
-    probs = softmax(logits)
+    probs = softmax(np.asarray(logits, dtype=np.float64))
     return Prediction(probs, logits, seconds + time.perf_counter() - t0)
 
 

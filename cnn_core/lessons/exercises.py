@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnn_core.lessons import convolution as L
+from cnn_core.lessons import convolution as conv, geometry, pooling, softmax as sm
+from cnn_core.lessons.formatting import fmt, fmt_factor
 
 KINDS = {
     "complete": "Complete the convolution",
@@ -57,7 +58,7 @@ class Exercise:
             return CheckResult(True, "Correct!", ok)
         wrong = sum(not o for o in ok)
         if len(ok) == 1:
-            return CheckResult(False, f"Not quite: {L.fmt(got[0])} is not the answer.", ok)
+            return CheckResult(False, f"Not quite: {fmt(got[0])} is not the answer.", ok)
         names = self.labels or [str(i + 1) for i in range(len(ok))]
         which = ", ".join(n for n, o in zip(names, ok) if not o)
         return CheckResult(False, f"{len(ok) - wrong} of {len(ok)} right; check {which}.", ok)
@@ -92,7 +93,7 @@ def parse_numbers(text: str, count: int | None = None, hint: str = "") -> list[f
 
 
 def _grid_md(a: np.ndarray) -> str:
-    return "\n".join("| " + " | ".join(L.fmt(v) for v in row) + " |" for row in np.atleast_2d(a))
+    return "\n".join("| " + " | ".join(fmt(v) for v in row) + " |" for row in np.atleast_2d(a))
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -107,10 +108,10 @@ def _small_conv(rng: np.random.Generator, n: int = 4):
     return x, k
 
 
-def _cell_lines(setup: L.ConvSetup, cells) -> list[str]:
+def _cell_lines(setup: conv.ConvSetup, cells) -> list[str]:
     lines = []
     for (r, c) in cells:
-        cell = L.conv_cell(setup, r, c)
+        cell = conv.conv_cell(setup, r, c)
         lines.append(f"- output ({r + 1}, {c + 1}): {cell.written_sum(include_bias=setup.bias != 0)}")
     return lines
 
@@ -120,11 +121,12 @@ def complete_convolution(seed: int) -> Exercise:
     rng = _rng(seed)
     n = int(rng.choice([4, 5]))
     x, k = _small_conv(rng, n)
-    s = L.conv_setup(x, k, 0.0, 1, 0)
-    out = L.conv_map(s)
+    s = conv.conv_setup(x, k, 0.0, 1, 0)
+    out = conv.conv_map(s)
     oh, ow = out.shape
     cells = [(r, c) for r in range(oh) for c in range(ow)]
-    sol = [f"No padding, stride 1: output size {L.output_size_formula(n, 3, 0, 1)}, so a {oh}×{ow} map. "
+    size = geometry.output_size_formula(n=n, f=3, padding=0, stride=1)
+    sol = [f"No padding, stride 1: output size {size}, so a {oh}×{ow} map. "
            "Slide the kernel row by row; each cell is the sum of the products under it:", ""]
     sol += _cell_lines(s, cells)
     sol += ["", "The map:", "", _grid_md(out)]
@@ -144,8 +146,8 @@ def find_x_y(seed: int) -> Exercise:
     padding = int(rng.choice([0, 1]))
     stride = 1 if padding == 0 else int(rng.choice([1, 2]))
     bias = float(rng.choice([0, 0, 1, -1]))
-    s = L.conv_setup(x, k, bias, stride, padding)
-    out = L.conv_map(s)
+    s = conv.conv_setup(x, k, bias, stride, padding)
+    out = conv.conv_map(s)
     flat = rng.choice(out.size, size=2, replace=False)
     cells = [divmod(int(i), out.shape[1]) for i in sorted(flat)]
     shown = out.copy()
@@ -154,11 +156,12 @@ def find_x_y(seed: int) -> Exercise:
     expected = np.array([out[r, c] for r, c in cells])
     where = ", ".join(f"{nm} at row {r + 1}, column {c + 1}" for nm, (r, c) in zip("XY", cells))
     pad_txt = "no padding" if padding == 0 else f"zero padding {padding}"
-    bias_txt = f", bias {L.fmt(bias)}" if bias else ", no bias"
-    sol = [f"With {pad_txt} and stride {stride} the output is {L.output_size_formula(n, 3, padding, stride)} "
+    bias_txt = f", bias {fmt(bias)}" if bias else ", no bias"
+    size = geometry.output_size_formula(n=n, f=3, padding=padding, stride=stride)
+    sol = [f"With {pad_txt} and stride {stride} the output is {size} "
            "cells wide."]
     for nm, (r, c) in zip("XY", cells):
-        cell = L.conv_cell(s, r, c)
+        cell = conv.conv_cell(s, r, c)
         where_in = "padded-input" if padding else "input"
         sol.append(f"- **{nm}** (row {r + 1}, column {c + 1}): the window starts at {where_in} row "
                    f"{cell.origin[0] + 1}, column {cell.origin[1] + 1}: {cell.written_sum(include_bias=bias != 0)}")
@@ -178,13 +181,14 @@ def output_size_question(seed: int) -> Exercise:
         pad_kind = "number"
     padding: int | str = str(pad_kind) if pad_kind != "number" else int(rng.integers(0, 3))
     s = int(rng.choice([1, 1, 2, 2, 3]))
-    p = L.resolve_padding(padding, f)
-    out = L.output_size(n, f, p, s)
+    p = geometry.resolve_padding(padding, f=f)
+    out = geometry.output_size(n=n, f=f, padding=p, stride=s)
     pad_txt = {"valid": "'valid' padding", "same": "'same' padding"}.get(str(padding), f"padding {p}")
     extra = ""
     if isinstance(padding, str):
         extra = f"'{padding}' padding means p = {p}" + (" ((f − 1)/2)." if padding == "same" else " (no padding).") + " "
-    sol = (f"{extra}n = {n}, f = {f}, p = {p}, s = {s}: {L.output_size_formula(n, f, p, s)}. "
+    size = geometry.output_size_formula(n=n, f=f, padding=p, stride=s)
+    sol = (f"{extra}n = {n}, f = {f}, p = {p}, s = {s}: {size}. "
            f"The feature map is {out}×{out}.")
     if (n + 2 * p - f) % s:
         sol += f" ({n + 2 * p - f} is not a multiple of {s}, so the floor drops the last partial step.)"
@@ -201,9 +205,10 @@ def max_pool_question(seed: int) -> Exercise:
     else:
         n, k, s = 5, 3, int(rng.choice([1, 2]))
     x = rng.integers(0, 10, size=(n, n)).astype(float)
-    res = L.pool2d(x, "max", k, s)
+    res = pooling.pool2d(x, "max", k, s)
     oh, ow = res.output.shape
-    sol = [f"Output size {L.pool_output_formula(n, k, s)} per side. Each window keeps its largest value:", ""]
+    size = geometry.pool_output_formula(n=n, k=k, stride=s)
+    sol = [f"Output size {size} per side. Each window keeps its largest value:", ""]
     for i in range(oh):
         for j in range(ow):
             r, c = res.winners[i, j]
@@ -219,15 +224,15 @@ def max_pool_question(seed: int) -> Exercise:
 def softmax_question(seed: int) -> Exercise:
     rng = _rng(seed)
     z = np.round(rng.uniform(-1.0, 3.5, size=3), 1)
-    p = L.softmax(z)
+    p = sm.softmax(z)
     ez = np.exp(z)
-    lines = [f"Exponentiate each logit: " + ", ".join(f"e^{L.fmt_factor(v, 2)} = {L.fmt(e, 3)}" for v, e in zip(z, ez)),
-             f"and add them: {L.fmt(ez.sum(), 3)}. Divide each by the sum:", ""]
-    lines += [f"- {L.softmax_written(z, i)}" for i in range(3)]
-    lines += ["", f"They add up to 1 ({' + '.join(L.fmt(v) for v in p)} ≈ 1); the largest logit gets the largest probability."]
+    lines = [f"Exponentiate each logit: " + ", ".join(f"e^{fmt_factor(v, 2)} = {fmt(e, 3)}" for v, e in zip(z, ez)),
+             f"and add them: {fmt(ez.sum(), 3)}. Divide each by the sum:", ""]
+    lines += [f"- {sm.softmax_written(z, i)}" for i in range(3)]
+    lines += ["", f"They add up to 1 ({' + '.join(fmt(v) for v in p)} ≈ 1); the largest logit gets the largest probability."]
     return Exercise("softmax", seed, KINDS["softmax"],
                     "Compute the softmax of the logits "
-                    f"[{', '.join(L.fmt(v) for v in z)}], each to 3 decimals.",
+                    f"[{', '.join(fmt(v) for v in z)}], each to 3 decimals.",
                     {"logits": z[None, :]}, np.round(p, 3), "Type three probabilities, e.g. 0.7, 0.2, 0.1.",
                     0.0015, "\n".join(lines), (3,), ["p₁", "p₂", "p₃"])
 

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnn_core.lessons.geometry import output_size
 from cnn_core.numpy_nn.init import initial_weight
 from cnn_core.numpy_nn.layer import Layer
 
 
-def output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
-    """⌊(n + 2p − k)/s⌋ + 1."""
-    return (n + 2 * padding - k) // stride + 1
+def _out_hw(h: int, w: int, k: int, stride: int, padding: int) -> tuple[int, int]:
+    """(H_out, W_out) = ⌊(n + 2p − k)/s⌋ + 1 per axis (cnn_core.lessons.geometry)."""
+    return (output_size(n=h, f=k, padding=padding, stride=stride),
+            output_size(n=w, f=k, padding=padding, stride=stride))
 
 
 def pad_images(x: np.ndarray, padding: int) -> np.ndarray:
@@ -55,7 +57,7 @@ def im2col(x: np.ndarray, k: int, stride: int = 1, padding: int = 0) -> np.ndarr
     """(N, C, H, W) -> columns (N, C·k·k, H_out·W_out); column l of image n is the patch under
     output pixel l, ordered (c, a, b) like the flattened weight W[f].reshape(-1)."""
     n, c, h, w = x.shape
-    h_out, w_out = output_size(h, k, stride, padding), output_size(w, k, stride, padding)
+    h_out, w_out = _out_hw(h, w, k, stride, padding)
     xp = pad_images(x, padding)
     cols = np.empty((n, c, k, k, h_out, w_out), dtype=x.dtype)
     for a, b, (rows, cs) in _taps(k, stride, h_out, w_out):
@@ -67,7 +69,7 @@ def col2im(dcols: np.ndarray, x_shape: tuple, k: int, stride: int = 1, padding: 
     """The adjoint of ``im2col``: (N, C·k·k, H_out·W_out) column gradients -> dx (N, C, H, W).
     Overlapping patches add up: one strided slice-add per kernel tap."""
     n, c, h, w = x_shape
-    h_out, w_out = output_size(h, k, stride, padding), output_size(w, k, stride, padding)
+    h_out, w_out = _out_hw(h, w, k, stride, padding)
     d = dcols.reshape(n, c, k, k, h_out, w_out)
     dxp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=dcols.dtype)
     for a, b, (rows, cs) in _taps(k, stride, h_out, w_out):
@@ -84,7 +86,7 @@ def conv2d_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int = 1,
     cols = im2col(x, k, stride, padding)
     out = np.matmul(W.reshape(f, -1), cols)          # (N, C_out, H_out·W_out), already NCHW order
     out += b[:, None]
-    return out.reshape(n, f, output_size(h, k, stride, padding), output_size(w, k, stride, padding)), cols
+    return out.reshape(n, f, *_out_hw(h, w, k, stride, padding)), cols
 
 
 def weight_grad(d: np.ndarray, cols: np.ndarray, one_product: bool | None = None) -> np.ndarray:
@@ -125,7 +127,7 @@ def conv2d_forward_naive(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: in
     n_img, _, h, w = x.shape
     n_f, _, k, _ = W.shape
     xp = pad_images(x, padding)
-    h_out, w_out = output_size(h, k, stride, padding), output_size(w, k, stride, padding)
+    h_out, w_out = _out_hw(h, w, k, stride, padding)
     out = np.zeros((n_img, n_f, h_out, w_out), dtype=np.result_type(x, W))
     for n in range(n_img):
         for f in range(n_f):

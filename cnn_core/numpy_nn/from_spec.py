@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_core.models.specs import layer_infos
+from cnn_core.models.specs import conv_padding, layer_infos
 from cnn_core.numpy_nn.activations import ReLU, Sigmoid, Tanh
 from cnn_core.numpy_nn.batchnorm import BatchNorm2D
 from cnn_core.numpy_nn.conv import Conv2D
@@ -43,7 +43,7 @@ def build_numpy(spec: dict, seed: int | None = 0, dtype=np.float32, init: str = 
         t = layer["type"]
         if t == "conv2d":
             layers.append(Conv2D(info.in_shape[0], int(layer["out_channels"]), int(layer["kernel_size"]),
-                                 stride=int(layer.get("stride", 1)), padding=int(layer.get("padding", 0)),
+                                 stride=int(layer.get("stride", 1)), padding=conv_padding(layer),
                                  init=_init_for(specs_layers, i, init), rng=rng, dtype=dtype))
         elif t in ("maxpool2d", "avgpool2d"):
             k = int(layer.get("kernel_size", 2))

@@ -22,9 +22,17 @@ def log_softmax(z: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    e /= e.sum(axis=1, keepdims=True)
+def softmax(z, axis: int = -1) -> np.ndarray:
+    """e^(z − max z) / Σ e^(z − max z) along ``axis`` (the class axis, last by default).
+
+    The one softmax of the library: the lessons, predictions and the engine all call this.
+    Float input keeps its dtype (float32 in training); anything else becomes float64.
+    """
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
     return e
 
 

@@ -22,17 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnn_core.lessons.geometry import pool_output_size
 from cnn_core.numpy_nn.layer import Layer
-
-
-def pool_output_size(n: int, k: int, stride: int) -> int:
-    """⌊(n − k)/s⌋ + 1."""
-    return (n - k) // stride + 1
 
 
 def _window_slices(x_shape: tuple, k: int, stride: int):
     """[(a, b, index)]: for each window offset, the strided slice of x it reads, row-major order."""
-    h_out, w_out = pool_output_size(x_shape[2], k, stride), pool_output_size(x_shape[3], k, stride)
+    h_out, w_out = (pool_output_size(n=x_shape[2], k=k, stride=stride),
+                    pool_output_size(n=x_shape[3], k=k, stride=stride))
     return [(a, b, (slice(None), slice(None), slice(a, a + stride * (h_out - 1) + 1, stride),
                     slice(b, b + stride * (w_out - 1) + 1, stride)))
             for a in range(k) for b in range(k)]
@@ -97,7 +94,8 @@ def avgpool2d_backward(dout: np.ndarray, x_shape: tuple, k: int, stride: int) ->
 def maxpool2d_forward_naive(x: np.ndarray, k: int, stride: int) -> np.ndarray:
     """Loop reference: visit every window and take its maximum (documents 000 / 004)."""
     n_img, n_ch, h, w = x.shape
-    out = np.zeros((n_img, n_ch, pool_output_size(h, k, stride), pool_output_size(w, k, stride)), dtype=x.dtype)
+    out = np.zeros((n_img, n_ch, pool_output_size(n=h, k=k, stride=stride), pool_output_size(n=w, k=k, stride=stride)),
+                   dtype=x.dtype)
     for n in range(n_img):
         for c in range(n_ch):
             for i in range(out.shape[2]):
@@ -121,7 +119,8 @@ def maxpool2d_backward_naive(dout: np.ndarray, x: np.ndarray, k: int, stride: in
 
 def avgpool2d_forward_naive(x: np.ndarray, k: int, stride: int) -> np.ndarray:
     n_img, n_ch, h, w = x.shape
-    out = np.zeros((n_img, n_ch, pool_output_size(h, k, stride), pool_output_size(w, k, stride)), dtype=x.dtype)
+    out = np.zeros((n_img, n_ch, pool_output_size(n=h, k=k, stride=stride), pool_output_size(n=w, k=k, stride=stride)),
+                   dtype=x.dtype)
     for n in range(n_img):
         for c in range(n_ch):
             for i in range(out.shape[2]):

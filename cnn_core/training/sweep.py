@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
 
+from cnn_core import limits
 from cnn_core.models.specs import SpecError, preset, validate
 from cnn_core.training.config import ConfigError, TrainConfig
 from cnn_core.training.registry import RunRegistry, registry
@@ -120,6 +122,9 @@ class Sweep:
                 raise ConfigError(f"Unknown sweep axis {key!r}; choose from {', '.join(AXES)}.")
             if not values:
                 raise ConfigError(f"Give at least one value for {AXES[key]}.")
+        n_cells = math.prod(len(v) for v in axes.values())
+        limits.check(n_cells, limits.MAX_SWEEP_CELLS, "This grid has", error=ConfigError,
+                     fmt=lambda n: f"{int(n):,} runs")
         self.id = uuid.uuid4().hex[:10]
         self.name = name
         self.axes = {k: list(v) for k, v in axes.items()}
@@ -172,6 +177,10 @@ class Sweep:
                 label = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.cells_params[i].items())
                 run = TrainingRun(cfg, self.train_ds, self.val_ds, self.test_ds, name=f"{self.name} [{label}]",
                                   dataset_info=self.dataset_info)
+                while self.registry.queue_full() and not self._stop.is_set():
+                    time.sleep(0.5)      # a sweep waits for room in the server's queue rather than failing
+                if self._stop.is_set():
+                    break
                 with self._lock:
                     self._runs[i], self._current = run, i
                 self.registry.submit(run)
@@ -181,6 +190,8 @@ class Sweep:
                     if self._stop.is_set():
                         run.stop()
             end = ("stopped", "Stopped by you.") if self._stop.is_set() else ("finished", "")
+        except limits.LimitError as exc:
+            end = ("failed", str(exc))
         except Exception as exc:  # noqa: BLE001 - shown on the page, never a silent dead thread
             end = ("failed", f"The sweep failed: {type(exc).__name__}: {exc}")
         with self._lock:

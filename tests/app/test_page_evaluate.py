@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from cnn_core.data import datasets as data
+from cnn_core.data import splits
 from cnn_core.inference import evaluation
 from cnn_core.models import pretrained
 from cnn_core.models import specs
 from cnn_core.training import TrainConfig, TrainingRun, registry
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "7_Evaluate.py")
+PAGE = str(ROOT / "app_pages" / "7_Evaluate.py")
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def at(open_page):
 
 
 def _held_out():
-    parts = data.split(data.load_bundled(), (0.85, 0.075, 0.075), seed=42)
+    parts = splits.doc000_split(data.load_bundled())
     return np.concatenate([parts.val.images, parts.test.images]), np.concatenate([parts.val.labels, parts.test.labels])
 
 
@@ -63,7 +64,7 @@ def test_picking_a_cell_and_row_normalising_work(at):
 
 def test_a_trained_run_is_judged_on_its_own_test_split(at):
     ds = data.load_bundled()
-    parts = data.split(ds, (0.85, 0.075, 0.075), seed=42)
+    parts = splits.doc000_split(ds)
     small = parts.train.subset(np.arange(400))
     cfg = TrainConfig(spec=specs.preset("seed-000"), optimizer="sgd", lr=0.05, batch_size=50, epochs=1)
     run = registry().submit(TrainingRun(cfg, small, parts.val, parts.test, dataset_info={"name": ds.name, "key": "bundled"}))

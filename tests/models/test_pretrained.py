@@ -10,6 +10,7 @@ import torch
 
 from cnn_core.models import checkpoints
 from cnn_core.data import datasets as data
+from cnn_core.data import splits
 from cnn_core.inference import predict
 from cnn_core.models import pretrained
 from cnn_core.models import specs
@@ -26,7 +27,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def held_out():
-    parts = data.split(data.load_bundled(), (0.85, 0.075, 0.075), seed=42)
+    parts = splits.doc000_split(data.load_bundled())
     return np.concatenate([parts.val.floats(), parts.test.floats()]), np.concatenate([parts.val.labels,
                                                                                       parts.test.labels])
 

@@ -54,6 +54,12 @@ def test_builder_same_padding_keeps_size_and_adapts_to_rgb():
     assert specs.build_torch(spec).eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 5)
 
 
-def test_output_size_formula_text():
-    assert specs.conv_output_formula(5, 3, 1, 2) == "⌊(5 + 2·1 − 3)/2⌋ + 1 = 3"
-    assert specs.conv_output_size(6, 2) == 5 and specs.conv_output_size(8, 2) == 7  # doc 003: (F, 5, 7)
+def test_shapes_and_their_arithmetic_come_from_the_one_formula():
+    from cnn_core.inference.introspection import layer_arithmetic
+
+    spec = specs.build_spec(blocks=1, kernels=2, kernel_size=3, stride=2, padding=1, pooling=None,
+                            input_shape=(1, 5, 5), num_classes=3)
+    assert specs.layer_infos(spec)[0].out_shape == (2, 3, 3)
+    assert layer_arithmetic(spec)[0][0] == "Output size ⌊(5 + 2·1 − 3)/2⌋ + 1 = 3 (height and width)"
+    doc003 = specs.build_spec(blocks=1, kernels=4, kernel_size=2, padding=0, pooling=None, input_shape=(1, 6, 8))
+    assert specs.layer_infos(doc003)[0].out_shape == (4, 5, 7)   # document 003: (F, 5, 7)

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from cnn_core.data.datasets import load_bundled, split
+from cnn_core.data.datasets import load_bundled
+from cnn_core.data.splits import doc000_split
 from cnn_core.numpy_nn import SGD, build_numpy
 from cnn_core.models.specs import preset
 
@@ -14,7 +15,7 @@ EPOCHS, BATCH, LR = 5, 8, 0.02
 
 @pytest.mark.slow
 def test_seed_000_reaches_95_percent_in_5_epochs():
-    parts = split(load_bundled())                          # 0.85 / 0.075 / 0.075, seed 42, like document 000
+    parts = doc000_split(load_bundled())                   # 0.85 / 0.075 / 0.075, seed 42, like document 000
     x, y = parts.train.floats(), parts.train.labels
     held_x = np.concatenate([parts.val.floats(), parts.test.floats()])
     held_y = np.concatenate([parts.val.labels, parts.test.labels])   # 760 digits never trained on

@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 import torch
 
+from cnn_core.lessons.geometry import output_size
 from cnn_core.numpy_nn import Conv2D
 from cnn_core.numpy_nn.conv import (col2im, conv2d_backward, conv2d_backward_naive, conv2d_forward,
-                                    conv2d_forward_naive, im2col, output_size)
+                                    conv2d_forward_naive, im2col)
 
 from .twin import check_twin
 
@@ -21,7 +22,8 @@ def _conv(c_in, c_out, k, s, p, seed=0):
 def test_matches_torch(k, s, p, c_in, c_out, n):
     x = np.random.default_rng(1).standard_normal((n, c_in, 9, 10))   # H ≠ W catches swapped axes
     res = check_twin(_conv(c_in, c_out, k, s, p), torch.nn.Conv2d(c_in, c_out, k, stride=s, padding=p), x)
-    assert res["out"].shape == (n, c_out, output_size(9, k, s, p), output_size(10, k, s, p))
+    assert res["out"].shape == (n, c_out, output_size(n=9, f=k, padding=p, stride=s),
+                                  output_size(n=10, f=k, padding=p, stride=s))
 
 
 @pytest.mark.parametrize("k,s,p", [(1, 1, 0), (3, 1, 0), (3, 2, 1), (4, 3, 2), (2, 2, 0)])

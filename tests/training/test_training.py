@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from cnn_core.data import datasets as data
+from cnn_core.data import splits
 from cnn_core.models import specs
 import cnn_core.training as T
 from cnn_core.training.backends import ThreadBackend
@@ -24,7 +25,7 @@ TINY_DROP = specs.build_spec(blocks=1, kernels=4, dropout_p=0.3, dense_width=16,
 @pytest.fixture(scope="module")
 def parts():
     ds = data.load_bundled()
-    p = data.split(ds, (0.85, 0.075, 0.075), seed=42)
+    p = splits.doc000_split(ds)
     return data.Split(p.train.subset(np.arange(300)), p.val.subset(np.arange(60)), p.test.subset(np.arange(60)))
 
 

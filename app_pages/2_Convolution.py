@@ -3,24 +3,30 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn_core.data import datasets as data
 from cnn_core.inference import introspection as intro
-from cnn_core.lessons import convolution as L
+from cnn_core.lessons import convolution as conv, geometry, pooling, presets
+from cnn_core.lessons.formatting import fmt, fmt_factor
 from ui import lesson_plots as lp
+from ui import errors, loaders
 from ui import state
+from ui.neuron_views import CONV_HANDOFF
 
-st.set_page_config(layout="wide", page_title="Convolution · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "conv_"  # session-state prefix of this page
 SRC_DRAWING, SRC_DIGIT, SRC_GRID = "Your drawing", "A digit from the data set", "Type your own grid"
 KSRC_PRESET, KSRC_MODEL, KSRC_TYPED = "Preset", "Active model's first conv layer", "Type it in"
 PAD_MODES = ["valid", "same", "number"]
+SRC_EXPLORER = KSRC_EXPLORER = "From the Layer Explorer"
 
-
-@st.cache_resource(show_spinner=False)
-def _digits() -> data.ImageDataset:
-    return data.load_bundled()
+# "Open in the Convolution page" on the Layer Explorer leaves one input map, its kernel slice, stride and
+# padding here; a new hand-off (new token) selects them once, after which the learner's choices stand.
+handoff = st.session_state.get(CONV_HANDOFF)
+if handoff and st.session_state.get(K + "handoff_token") != handoff["token"]:
+    st.session_state.update({K + "handoff_token": handoff["token"], K + "initialised": True,
+                             K + "mode": "Grey image (one channel)", K + "source": SRC_EXPLORER,
+                             K + "ksrc": KSRC_EXPLORER, K + "stride": min(handoff["stride"], 5),
+                             K + "padmode": "number", K + "padnum": min(handoff["padding"], 5), K + "slider": 1})
 
 
 def _frame(a: np.ndarray) -> pd.DataFrame:
@@ -31,9 +37,10 @@ def _from_editor(df) -> np.ndarray:
     return pd.DataFrame(df).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
 
 
+@errors.guarded
 def _apply_example() -> None:
     """Choosing one of the notes' examples also sets its kernel, bias, padding and stride."""
-    ex = L.EXAMPLES.get(st.session_state[K + "source"])
+    ex = presets.EXAMPLES.get(st.session_state[K + "source"])
     if ex is None:
         return
     st.session_state[K + "ksrc"] = KSRC_PRESET
@@ -47,6 +54,7 @@ def _apply_example() -> None:
     st.session_state[K + "slider"] = 1
 
 
+@errors.guarded
 def _step(delta: int, n: int) -> None:
     st.session_state[K + "slider"] = int(min(max(st.session_state.get(K + "slider", 1) + delta, 1), n))
 
@@ -64,8 +72,9 @@ rgb = mode.startswith("RGB")
 def grey_input() -> tuple[np.ndarray, str, bool]:
     """(image, description, values are 0..1 pixels) for the grey mode."""
     drawing = state.current_input()
-    sources = ([SRC_DRAWING] if drawing is not None else []) + list(L.EXAMPLES) + [SRC_DIGIT, SRC_GRID]
-    st.session_state.setdefault(K + "source", list(L.EXAMPLES)[0])
+    sources = ([SRC_EXPLORER] if handoff else []) + ([SRC_DRAWING] if drawing is not None else []) \
+        + list(presets.EXAMPLES) + [SRC_DIGIT, SRC_GRID]
+    st.session_state.setdefault(K + "source", list(presets.EXAMPLES)[0])
     if st.session_state[K + "source"] not in sources:
         st.session_state[K + "source"] = sources[0]
     if not st.session_state.get(K + "initialised"):  # a plain key: widget keys vanish when hidden
@@ -76,20 +85,23 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
         st.caption("Draw a digit on the Draw page to step through your own drawing here.")
     elif src != SRC_DRAWING:
         st.caption(f"Your drawing from the Draw page is waiting in this list: “{SRC_DRAWING}”.")
+    if src == SRC_EXPLORER:
+        st.caption(f"From the Layer Explorer: {handoff['about']}.")
+        return np.asarray(handoff["image"], dtype=float), "the Layer Explorer's map", False
     if src == SRC_DRAWING:
         return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
     if src == SRC_DIGIT:
-        ds = _digits()
+        ds = loaders.bundled_digits()
         i = st.number_input("Digit number", 0, len(ds) - 1, 0, key=K + "digit")
         return ds.floats([int(i)])[0, 0].astype(float), f"digit #{int(i)} (label {ds.labels[int(i)]})", True
     if src == SRC_GRID:
         c1, c2 = st.columns(2)
         rows = c1.number_input("Rows", 2, 12, 5, key=K + "rows")
         cols = c2.number_input("Columns", 2, 12, 5, key=K + "cols")
-        start = L.FIGURE_7_3_IMAGE if (rows, cols) == (5, 5) else np.eye(int(rows), int(cols))
+        start = presets.FIGURE_7_3_IMAGE if (rows, cols) == (5, 5) else np.eye(int(rows), int(cols))
         edited = st.data_editor(_frame(start), key=f"{K}grid_{rows}x{cols}", hide_index=True)
         return _from_editor(edited), "your grid", False
-    ex = L.EXAMPLES[src]
+    ex = presets.EXAMPLES[src]
     st.caption(ex.about)
     return ex.image.astype(float), src, False
 
@@ -97,35 +109,38 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
 def kernel_controls(depth: int) -> tuple[np.ndarray, float, str]:
     """(kernel (depth, f, f), bias, description)."""
     first = intro.first_conv_kernels(bundle.model)
-    ksrcs = [KSRC_PRESET] + ([KSRC_MODEL] if first is not None and first.weight.shape[1] in (1, depth) else []) \
-        + [KSRC_TYPED]
+    ksrcs = ([KSRC_EXPLORER] if handoff and depth == 1 else []) + [KSRC_PRESET] \
+        + ([KSRC_MODEL] if first is not None and first.weight.shape[1] in (1, depth) else []) + [KSRC_TYPED]
     st.session_state.setdefault(K + "ksrc", KSRC_PRESET)
     if st.session_state[K + "ksrc"] not in ksrcs:
         st.session_state[K + "ksrc"] = KSRC_PRESET
     ksrc = st.radio("Kernel", ksrcs, key=K + "ksrc")
+    if ksrc == KSRC_EXPLORER:
+        st.caption(f"The kernel slice from the Layer Explorer (bias {fmt(handoff['bias'], 4)}).")
+        return np.asarray(handoff["kernel"], dtype=float)[None], float(handoff["bias"]), "the Layer Explorer's kernel slice"
     if ksrc == KSRC_MODEL:
         n_out = first.weight.shape[0]
         j = st.slider("Kernel of the model", 1, n_out, 1, key=K + "modelk") - 1
         w = first.weight[j].astype(float)
         b = float(first.bias[j])
-        st.caption(f"Kernel {j + 1} of {n_out} in {bundle.name}'s first conv layer; its bias is {L.fmt(b, 4)}. "
+        st.caption(f"Kernel {j + 1} of {n_out} in {bundle.name}'s first conv layer; its bias is {fmt(b, 4)}. "
                    "The model sees pixels as 0–1.")
         return w, b, f"{bundle.name}, kernel {j + 1}"
     if ksrc == KSRC_TYPED:
         f = st.selectbox("Kernel size", [2, 3, 4, 5], index=1, key=K + "ksize")
-        start = L.preset_kernel("Sharpen (the notes' kernel)") if f == 3 else np.zeros((f, f))
+        start = presets.preset_kernel("Sharpen (the notes' kernel)") if f == 3 else np.zeros((f, f))
         kern = [_from_editor(st.data_editor(_frame(start), key=f"{K}kedit_{f}_{c}", hide_index=True))
                 for c in range(depth)]
         st.session_state.setdefault(K + "bias", 0.0)
         bias = st.number_input("Bias", step=0.5, key=K + "bias")
         return np.stack(kern), float(bias), "your kernel"
-    names = list(L.KERNEL_PRESETS)
+    names = list(presets.KERNEL_PRESETS)
     st.session_state.setdefault(K + "preset", names[3])
     name = st.selectbox("Preset", names, key=K + "preset")
-    st.caption(L.KERNEL_PRESETS[name].about)
+    st.caption(presets.KERNEL_PRESETS[name].about)
     st.session_state.setdefault(K + "bias", 0.0)
     bias = st.number_input("Bias", step=0.5, key=K + "bias")
-    k = L.preset_kernel(name)[None]
+    k = presets.preset_kernel(name)[None]
     return np.repeat(k, depth, axis=0), float(bias), name
 
 
@@ -151,7 +166,7 @@ with c_in:
             chans = []
             for c, name in enumerate("RGB"):
                 st.caption(f"{name} channel")
-                chans.append(_from_editor(st.data_editor(_frame(L.RGB_5X5X3[c]), key=f"{K}rgb_{c}", hide_index=True)))
+                chans.append(_from_editor(st.data_editor(_frame(presets.RGB_5X5X3[c]), key=f"{K}rgb_{c}", hide_index=True)))
         image, described, unit_pixels = np.stack(chans), "the 5×5×3 image", False
     else:
         image, described, unit_pixels = grey_input()
@@ -161,10 +176,10 @@ with c_k:
     if rgb:
         st.markdown("**Kernel**: 3×3×3, one slice per channel")
         with st.expander("Edit the kernel"):
-            kern = [_from_editor(st.data_editor(_frame(L.RGB_KERNEL_3X3X3[c]), key=f"{K}rgbk_{c}", hide_index=True))
+            kern = [_from_editor(st.data_editor(_frame(presets.RGB_KERNEL_3X3X3[c]), key=f"{K}rgbk_{c}", hide_index=True))
                     for c in range(3)]
         kernel, kdesc = np.stack(kern), "the 3×3×3 kernel"
-        bias = float(st.number_input("Bias", value=L.RGB_BIAS, step=0.5, key=K + "rgbbias"))
+        bias = float(st.number_input("Bias", value=presets.RGB_BIAS, step=0.5, key=K + "rgbbias"))
     else:
         kernel, bias, kdesc = kernel_controls(1)
         if st.session_state.get(K + "ksrc") != KSRC_TYPED:  # typed kernels are already on screen, in the editor
@@ -178,18 +193,18 @@ with c_g:
     stride, padding = geometry_controls(K + "rgb_", "valid", 0) if rgb else geometry_controls(K)
 
 try:
-    setup = L.conv_setup(image, kernel, bias, stride, padding)
-except L.LessonError as exc:
+    setup = conv.conv_setup(image, kernel, bias, stride, padding)
+except geometry.LessonError as exc:
     st.error(str(exc))
     st.stop()
 
 h, w = setup.in_hw
 f, p = setup.f, setup.padding
 st.markdown(f"**Output size** with n = {h}, f = {f}, p = {p}, s = {stride}: "
-            f"{L.output_size_formula(h, f, p, stride)}"
-            + (f" rows, {L.output_size_formula(w, f, p, stride)} columns" if h != w else "")
+            f"{geometry.output_size_formula(n=h, f=f, padding=p, stride=stride)}"
+            + (f" rows, {geometry.output_size_formula(n=w, f=f, padding=p, stride=stride)} columns" if h != w else "")
             + f" → a {setup.out_hw[0]}×{setup.out_hw[1]} feature map, {setup.positions} window positions.")
-full = L.conv_map(setup)
+full = conv.conv_map(setup)
 big = h * w > 144
 digits = 3 if (unit_pixels and not st.session_state.get(K + "x255")) or not np.allclose(kernel, np.round(kernel)) else 2
 CH_SCALES = ["Reds", "Greens", "Blues"]
@@ -220,7 +235,7 @@ def stepper() -> None:
 
     k = int(pos) - 1
     r, c = setup.position(k)
-    cell = L.conv_cell(setup, r, c)
+    cell = conv.conv_cell(setup, r, c)
     r0, c0 = cell.origin
     win = (r0, c0, r0 + f, c0 + f, lp.WINDOW_COLOUR)
     image_area = (p, p, p + h, p + w, lp.IMAGE_COLOUR, "dot") if p else None
@@ -236,14 +251,14 @@ def stepper() -> None:
                                 colorscale="gray", zmin=lo, zmax=hi, digits=digits,
                                 rects=[x for x in (image_area, win) if x], height=330, text_size=11),
                         key=K + "fig_in")
-        txt = [[f"{L.fmt_factor(x, digits)}·{L.fmt_factor(wt, digits)}<br>= {L.fmt(pr, digits)}"
+        txt = [[f"{fmt_factor(x, digits)}·{fmt_factor(wt, digits)}<br>= {fmt(pr, digits)}"
                 for x, wt, pr in zip(xr, wr, prr)]
                for xr, wr, prr in zip(cell.window[0], cell.kernel[0], cell.products[0])]
         g2.plotly_chart(lp.grid(cell.products[0], title="Products: input · kernel", colorscale="RdBu", zmid=0,
                                 zmin=prod_lim[0], zmax=prod_lim[1], text=txt, height=330, hover_name="product",
                                 text_size=12 if f <= 3 else 9),
                         key=K + "fig_prod")
-        g3.plotly_chart(lp.grid(L.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
+        g3.plotly_chart(lp.grid(conv.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
                                 zmin=out_lim[0], zmax=out_lim[1], digits=digits,
                                 rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)], height=330),
                         key=K + "fig_out")
@@ -259,9 +274,9 @@ def stepper() -> None:
                                         colorscale=CH_SCALES[ch], zmin=lo, zmax=hi, rects=[x for x in (image_area, win) if x],
                                         height=260),
                                 key=f"{K}fig_in{ch}")
-                txt = [[f"{L.fmt_factor(x)}·{L.fmt_factor(wt)}" for x, wt in zip(xr, wr)]
+                txt = [[f"{fmt_factor(x)}·{fmt_factor(wt)}" for x, wt in zip(xr, wr)]
                        for xr, wr in zip(cell.window[ch], cell.kernel[ch])]
-                st.plotly_chart(lp.grid(cell.products[ch], title=f"{name} products, sum {L.fmt(cell.channel_sums[ch])}",
+                st.plotly_chart(lp.grid(cell.products[ch], title=f"{name} products, sum {fmt(cell.channel_sums[ch])}",
                                         colorscale="RdBu", zmid=0, zmin=prod_lim[0], zmax=prod_lim[1], text=txt,
                                         height=230, hover_name="product"),
                                 key=f"{K}fig_prod{ch}")
@@ -272,21 +287,21 @@ def stepper() -> None:
             st.markdown(f"<div data-testid='conv-sum' style='font-size:1.1rem'>{cell.written_channel_sum()}</div>",
                         unsafe_allow_html=True)
             st.caption("The kernel is as deep as the input, so the three channels collapse into one feature map.")
-        s2.plotly_chart(lp.grid(L.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
+        s2.plotly_chart(lp.grid(conv.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
                                 zmin=out_lim[0], zmax=out_lim[1], rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)],
                                 height=260), key=K + "fig_out")
 
 
 st.subheader("Slide the window")
 play_every = 0.8 if st.session_state.get(K + "playing") else None
-st.fragment(run_every=play_every)(stepper)()
+errors.fragment(stepper, run_every=play_every)()
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Then ReLU and pooling")
 pool_src = st.radio("Pool", ["this feature map after ReLU", "the notes' 5×5 map (Figure 7.8)"],
                     horizontal=True, key=K + "poolsrc")
 if pool_src.startswith("this"):
-    relu_map = L.relu(full)
+    relu_map = conv.relu(full)
     r1, r2 = st.columns(2)
     lim = lp.signed_limits(full)
     r1.plotly_chart(lp.grid(full, title="Feature map (before ReLU)", colorscale="RdBu", zmid=0, zmin=lim[0],
@@ -297,29 +312,29 @@ if pool_src.startswith("this"):
     st.caption(f"ReLU set {neg} of {full.size} values to 0 (the negative ones); the rest pass unchanged.")
     pool_in = relu_map
 else:
-    pool_in = L.POOLING_5X5
+    pool_in = presets.POOLING_5X5
     st.caption("The notes pool this 5×5 convolved feature with a 3×3 window, stride 1 (and stride 2).")
 
 q1, q2, q3 = st.columns(3)
 kind = q1.radio("Pooling", ["max", "avg"], horizontal=True, key=K + "poolkind",
                 format_func={"max": "max", "avg": "average"}.get)
-default_k = 3 if pool_in is L.POOLING_5X5 else 2
+default_k = 3 if pool_in is presets.POOLING_5X5 else 2
 pk = q2.number_input("Window k", 1, 6, default_k, key=K + "poolk_" + str(default_k))
-ps = q3.number_input("Stride", 1, 6, 1 if pool_in is L.POOLING_5X5 else 2, key=K + "pools_" + str(default_k))
+ps = q3.number_input("Stride", 1, 6, 1 if pool_in is presets.POOLING_5X5 else 2, key=K + "pools_" + str(default_k))
 try:
-    pooled = L.pool2d(pool_in, kind, int(pk), int(ps))
-except L.LessonError as exc:
+    pooled = pooling.pool2d(pool_in, kind, int(pk), int(ps))
+except geometry.LessonError as exc:
     st.error(str(exc))
     st.stop()
 oh, ow = pooled.output.shape
-st.markdown(f"**Pooling output size**: {L.pool_output_formula(pool_in.shape[0], int(pk), int(ps))}"
-            + (f" × {L.pool_output_formula(pool_in.shape[1], int(pk), int(ps))}" if pool_in.shape[0] != pool_in.shape[1] else "")
+st.markdown(f"**Pooling output size**: {geometry.pool_output_formula(n=pool_in.shape[0], k=int(pk), stride=int(ps))}"
+            + (f" × {geometry.pool_output_formula(n=pool_in.shape[1], k=int(pk), stride=int(ps))}" if pool_in.shape[0] != pool_in.shape[1] else "")
             + f" → {oh}×{ow}.")
 if pooled.uncovered_note():
     st.caption(pooled.uncovered_note())
-cells = [f"({i + 1}, {j + 1})" for i in range(oh) for j in range(ow)]
-pick = st.select_slider("Show the window of output cell", cells, key=f"{K}poolcell_{oh}x{ow}")
-pi, pj = (int(v) - 1 for v in pick.strip("()").split(", "))
+cell_no = st.select_slider("Show the window of output cell", range(oh * ow), key=f"{K}poolcell_{oh}x{ow}",
+                           format_func=lambda n: f"({n // ow + 1}, {n % ow + 1})")
+pi, pj = divmod(int(cell_no), ow)
 wr0, wc0, wr1, wc1 = pooled.window(pi, pj)
 rects = [(wr0, wc0, wr1, wc1, lp.WINDOW_COLOUR)]
 winners, flat_windows = None, 0

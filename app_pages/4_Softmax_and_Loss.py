@@ -4,12 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.inference import introspection as intro
-from cnn_core.lessons import convolution as L
+from cnn_core.lessons import geometry, softmax_inputs
+from cnn_core.lessons import softmax as sm
+from cnn_core.lessons.formatting import MINUS, fmt
 from cnn_core.lessons.exercises import AnswerError, parse_numbers
 from ui import lesson_plots as lp
+from ui import errors
 from ui import state
 
-st.set_page_config(layout="wide", page_title="Softmax & Loss · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "sm_"
@@ -27,18 +29,19 @@ def _model_logits() -> tuple[list[float], list[str], str]:
     return [round(float(v), 3) for v in r.logits], r.class_names, f"{bundle.name} on {state.current_input_source() or 'your drawing'}"
 
 
+@errors.guarded
 def _load_example() -> None:
     ex = st.session_state[K + "example"]
     if ex == EX_NOTES4:
-        z, names = L.NOTES_SOFTMAX_LOGITS, L.NOTES_SOFTMAX_CLASSES
+        z, names = sm.NOTES_SOFTMAX_LOGITS, sm.NOTES_SOFTMAX_CLASSES
     elif ex == EX_NOTES3:
-        z, names = L.NOTES_SOFTMAX_SMALL, ("A", "B", "C")
+        z, names = sm.NOTES_SOFTMAX_SMALL, ("A", "B", "C")
     elif ex == EX_MODEL:
         z, names, _ = _model_logits()
     else:
         return
     if len(z):
-        st.session_state[K + "logits"] = ", ".join(L.fmt(v, 3).replace(L.MINUS, "-") for v in z)
+        st.session_state[K + "logits"] = ", ".join(fmt(v, 3).replace(MINUS, "-") for v in z)
         st.session_state[K + "names"] = ", ".join(names)
         st.session_state[K + "true"] = 0
 
@@ -61,18 +64,12 @@ with c1:
     text = st.text_input("Logits (comma-separated)", key=K + "logits")
     names_text = st.text_input("Class names (comma-separated, optional)", key=K + "names")
 try:
-    z = np.asarray(parse_numbers(text, None, "Type numbers separated by commas, e.g. 3.2, 1.3, 0.2, 0.8."))
-    if z.size < 2:
-        raise AnswerError("Softmax needs at least two logits; type two or more numbers.")
-    if z.size > 50:
-        raise AnswerError("At most 50 logits, please.")
-    p = L.softmax(z)
-except (AnswerError, L.LessonError) as exc:
+    z = softmax_inputs.parse_logits(text)
+    p = sm.softmax(z)
+except (AnswerError, geometry.LessonError) as exc:
     st.error(str(exc))
     st.stop()
-names = [n.strip() for n in (names_text or "").split(",") if n.strip()]
-if len(names) != z.size:
-    names = [f"class {i + 1}" for i in range(z.size)]
+names = softmax_inputs.parse_class_names(names_text, z.size)
 if not 0 <= st.session_state.get(K + "true", 0) < z.size:  # fewer logits than before: keep the box, pick the first
     st.session_state[K + "true"] = 0
 with c1:
@@ -83,25 +80,25 @@ with c2:
 
 st.subheader("1. Softmax")
 st.latex(r"p_i = \frac{e^{z_i}}{\sum_j e^{z_j}}")
-st.markdown("\n".join(f"- **{names[i]}**: {L.softmax_written(z, i)}" for i in range(z.size)))
-st.caption(f"The probabilities add up to {L.fmt(p.sum(), 6)}; the largest logit gets the largest probability, and "
+st.markdown("\n".join(f"- **{names[i]}**: {sm.softmax_written(z, i)}" for i in range(z.size)))
+st.caption(f"The probabilities add up to {fmt(p.sum(), 6)}; the largest logit gets the largest probability, and "
            "adding the same number to every logit changes nothing.")
-if example == EX_NOTES4 and z.shape == (4,) and np.allclose(z, L.NOTES_SOFTMAX_LOGITS):
+if example == EX_NOTES4 and z.shape == (4,) and np.allclose(z, sm.NOTES_SOFTMAX_LOGITS):
     st.info("The notes print the denominator as 2.7183^3.2 + 2.7183^1.3 + 2.7183^0.2 + 2.7183^0.2: the last term "
             "should be 2.7183^0.8. Their results, 0.775, 0.116, 0.039, 0.070, do use 0.8 — as above.")
 
 st.subheader("2. Cross-entropy for the true class")
-y = L.one_hot(true, z.size)
-bits, nats = L.cross_entropy_logits_written(z, true)  # from the logits: finite even where p rounds to 0
+y = sm.one_hot(true, z.size)
+bits, nats = sm.cross_entropy_logits_written(z, true)  # from the logits: finite even where p rounds to 0
 l1, l2 = st.columns(2)
 with l1:
-    st.markdown(f"One-hot label y for **{names[true]}**: `[{', '.join(L.fmt(v) for v in y)}]`")
+    st.markdown(f"One-hot label y for **{names[true]}**: `[{', '.join(fmt(v) for v in y)}]`")
     st.latex(r"L = -\sum_c y_c \log p_c = -\log p_{\text{true}}")
     st.markdown(f"- in nats (natural log): **{nats}**\n- in bits (log base 2): **{bits}**")
     st.caption("Only the true class's term survives the sum, because y is 0 everywhere else. "
                "1 nat = 1/ln 2 ≈ 1.443 bits.")
 with l2:
-    g = L.softmax_ce_gradient(p, true)
+    g = sm.softmax_ce_gradient(p, true)
     st.markdown("**Gradient with respect to the logits: p − y**")
     st.dataframe(pd.DataFrame({"class": names, "p": p, "y": y, "p − y": g}), hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("p", "p − y")})
@@ -110,22 +107,22 @@ with l2:
 
 # --- the notes' five-class example ----------------------------------------------------------------
 st.subheader("3. The notes' five-class example")
-probs = np.asarray(L.NOTES_FIVE_PROBS)
-st.markdown(f"Label `[1 0 0 0 0]`, predicted `[{' '.join(L.fmt(v) for v in probs)}]`: "
-            f"**{L.cross_entropy_written(probs, 0)[0]}**, or **{L.cross_entropy_written(probs, 0)[1]}**.")
-rows = L.five_class_table()
+probs = np.asarray(sm.NOTES_FIVE_PROBS)
+st.markdown(f"Label `[1 0 0 0 0]`, predicted `[{' '.join(fmt(v) for v in probs)}]`: "
+            f"**{sm.cross_entropy_written(probs, 0)[0]}**, or **{sm.cross_entropy_written(probs, 0)[1]}**.")
+rows = sm.five_class_table()
 table = pd.DataFrame({"true class": [f"class {r.cls + 1}" for r in rows],
                       "p of that class": [r.prob for r in rows],
                       "−log2 p (computed)": [round(r.bits, 4) for r in rows],
                       "the notes print": [r.notes_bits for r in rows],
                       "agrees": ["✓" if r.agrees else "✗ slip" for r in rows]})
 st.dataframe(table, hide_index=True, width="stretch")
-mean = L.five_class_mean()
-st.markdown(f"Mean over the five choices: J = ({' + '.join(L.fmt(r.bits, 3) for r in rows)})/5 = "
-            f"**{L.fmt(mean, 3)}** bits.")
-st.warning(f"Erratum in the notes: −log2(0.3) = {L.fmt(-np.log2(0.3), 3)}, not 1.685, so the mean is "
-           f"{L.fmt(mean, 3)}, not {L.NOTES_FIVE_MEAN}. Also, these five 'softmax' outputs add up to "
-           f"{L.fmt(probs.sum(), 2)}, so they cannot come from a softmax (whose outputs add up to 1); the losses "
+mean = sm.five_class_mean()
+st.markdown(f"Mean over the five choices: J = ({' + '.join(fmt(r.bits, 3) for r in rows)})/5 = "
+            f"**{fmt(mean, 3)}** bits.")
+st.warning(f"Erratum in the notes: −log2(0.3) = {fmt(-np.log2(0.3), 3)}, not 1.685, so the mean is "
+           f"{fmt(mean, 3)}, not {sm.NOTES_FIVE_MEAN}. Also, these five 'softmax' outputs add up to "
+           f"{fmt(probs.sum(), 2)}, so they cannot come from a softmax (whose outputs add up to 1); the losses "
            "are still the −log of each number.")
 
 # --- one-hot ------------------------------------------------------------------------------------
@@ -135,7 +132,7 @@ choice = o1.radio("Vector", ["[0,0,0,1,0]", "[0,1,0,1,0]", "[1,1,1,1,1]", "type 
 vec_text = o2.text_input("Your vector", "0, 0, 1", key=K + "onehot_text") if choice == "type one" else choice.strip("[]")
 try:
     vec = parse_numbers(vec_text, None, "Type 0s and 1s separated by commas.")
-    ok, why = L.one_hot_check(vec)
+    ok, why = sm.one_hot_check(vec)
     (o2.success if ok else o2.error)(why)
 except AnswerError as exc:
     o2.error(str(exc))
