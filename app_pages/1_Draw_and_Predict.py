@@ -90,7 +90,7 @@ def draw_and_predict(bundle) -> None:
                         state.set_current_input(None)
         elif source == "Upload a picture":
             upload = st.file_uploader("A picture of one digit (PNG, JPEG, GIF, BMP, WebP, TIFF)", type=UPLOAD_TYPES,
-                                      key="draw_upload")
+                                      key="draw_upload", max_upload_size=preprocess.MAX_UPLOAD_BYTES // 2 ** 20)
             st.caption("A photo of a digit on paper works too: dark ink on a light background is inverted.")
             if upload is None:
                 hint = "Upload a picture of a digit to see what the network makes of it."
