@@ -43,8 +43,9 @@ for k, v in DEFAULTS.items():
 
 @errors.guarded
 def _apply_preset_training():
-    opt, lr, batch = PRESET_TRAINING[st.session_state["tr_preset"]]
-    st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch)
+    name = st.session_state.get("tr_preset") or list(specs.PRESETS)[0]
+    opt, lr, batch = PRESET_TRAINING[name]
+    st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch, _tr_preset_applied=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -107,6 +108,10 @@ def architecture(ds) -> dict | None:
                     format_func={"builder": "Build your own", "preset": "A network from the documents"}.get)
     try:
         if mode == "preset":
+            # The preset on screen trains with its document's settings, also when it was never picked
+            # (the pre-selected seed-000 trained with the builder's Adam, lr 0.002, batch 32).
+            if st.session_state.get("_tr_preset_applied") != (st.session_state.get("tr_preset") or list(specs.PRESETS)[0]):
+                _apply_preset_training()
             name = st.selectbox("Preset", list(specs.PRESETS), key="tr_preset", on_change=_apply_preset_training,
                                 format_func=lambda n: f"{n}: {specs.PRESETS[n]['about'].split(':')[0]}")
             st.caption(specs.PRESETS[name]["about"] + " Picking a preset sets its document's optimiser, learning "
