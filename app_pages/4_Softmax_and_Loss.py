@@ -70,8 +70,8 @@ except (AnswerError, geometry.LessonError) as exc:
     st.error(str(exc))
     st.stop()
 names = softmax_inputs.parse_class_names(names_text, z.size)
-if not 0 <= st.session_state.get(K + "true", 0) < z.size:  # fewer logits than before: keep the box, pick the first
-    st.session_state[K + "true"] = 0
+# new logits or names can leave the old label behind as a string (a TypeError on '<=' here before)
+state.keep_valid_choice(K + "true", list(range(z.size)), K + "true_last")
 with c1:
     true = st.selectbox("True class", list(range(z.size)), format_func=lambda i: names[i], key=K + "true")
 with c2:

@@ -15,6 +15,7 @@ from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
 from ui import checkpoint_views, errors, loaders, quotas, state
 from ui import run_panel as rp
+from ui import timeline_views as tlv
 from ui.train_charts import fmt_lr, label_histogram
 
 state.sidebar_active_model()
@@ -43,8 +44,9 @@ for k, v in DEFAULTS.items():
 
 @errors.guarded
 def _apply_preset_training():
-    opt, lr, batch = PRESET_TRAINING[st.session_state["tr_preset"]]
-    st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch)
+    name = st.session_state.get("tr_preset") or list(specs.PRESETS)[0]
+    opt, lr, batch = PRESET_TRAINING[name]
+    st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch, _tr_preset_applied=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -107,6 +109,10 @@ def architecture(ds) -> dict | None:
                     format_func={"builder": "Build your own", "preset": "A network from the documents"}.get)
     try:
         if mode == "preset":
+            # The preset on screen trains with its document's settings, also when it was never picked
+            # (the pre-selected seed-000 trained with the builder's Adam, lr 0.002, batch 32).
+            if st.session_state.get("_tr_preset_applied") != (st.session_state.get("tr_preset") or list(specs.PRESETS)[0]):
+                _apply_preset_training()
             name = st.selectbox("Preset", list(specs.PRESETS), key="tr_preset", on_change=_apply_preset_training,
                                 format_func=lambda n: f"{n}: {specs.PRESETS[n]['about'].split(':')[0]}")
             st.caption(specs.PRESETS[name]["about"] + " Picking a preset sets its document's optimiser, learning "
@@ -247,7 +253,8 @@ with settings:
                 attached.stop()
             run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
                               dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name,
-                                            "key": key, "split": list(fractions), "split_seed": splits.DOC000_SEED})
+                                            "key": key, "split": list(fractions), "split_seed": splits.DOC000_SEED},
+                              probe=state.current_input(), probe_source=state.current_input_source() or "your drawing")
             try:
                 registry().submit(run)
             except limits.LimitError as exc:
@@ -255,6 +262,7 @@ with settings:
             else:
                 quotas.note_started("run", run.id)
                 rp.attach(rp.RUN_PARAM, rp.RUN_KEY, run.id)
+                tlv.remember_run(run.id)
                 st.rerun()
     if cfg is not None:
         c2.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
@@ -263,5 +271,7 @@ with settings:
 
 if attached is not None:
     rp.run_panel(run_id)
+    tlv.timeline_section(run_id)
+    tlv.compare_section()
 else:
     st.info("Press **Start training**: the loss and accuracy curves appear here and update every second.")

@@ -20,8 +20,10 @@ dropped connections, live-panel ticks answered, and the server's CPU (cores in u
 and peak RSS, with its child processes (training workers) apart. Loopback only; every scenario
 is bounded in time and stops by itself; the server is stopped at the end.
 
-    python -m benchmarks classroom [--quick]          # the standard scenarios
+    python -m benchmarks classroom [--quick]          # the standard scenarios (make bench-classroom)
     python -m benchmarks.classroom --students 1 10 30 --duration 40 --trainings both
+    python -m benchmarks.classroom --app-dir <another checkout>   # serve an older commit: before/after
+    python -m benchmarks.classroom --page-costs       # one session alone: server CPU per page open, per stroke
 """
 from __future__ import annotations
 

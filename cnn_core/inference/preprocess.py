@@ -256,8 +256,9 @@ class PreprocessSteps:
                  f"Scale by 20 / {max(bh, bw)} = {self.scale:.3f} (anti-aliased): {gh}×{gw} px, "
                  "longer side 20, aspect ratio kept."]
         if self.pen:
-            lines.append(f"The pen was {'very thin' if self.pen == 'thickened' else 'very thick'} for that scale: "
-                         f"strokes {self.pen} to MNIST's width first.")
+            # An adjustment, not a fault: the default pen on a big digit lands just under MNIST's width.
+            lines.append(f"After scaling, the strokes would be {'thinner' if self.pen == 'thickened' else 'thicker'} "
+                         f"than MNIST's (about 3 px), so they were {self.pen} to that width first.")
         lines.append(f"Centre of mass at ({cy + 1:.1f}, {cx + 1:.1f}) in the box (row, column); the box goes at "
                      f"row {oy + 1}, column {ox + 1} of the 28×28 field, so the centre of mass lands at "
                      f"({cy + oy + 1:.1f}, {cx + ox + 1:.1f}), "

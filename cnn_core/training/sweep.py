@@ -109,6 +109,11 @@ class SweepSnapshot:
     def done(self) -> int:
         return sum(c["state"] in ENDED for c in self.cells)
 
+    @property
+    def finished(self) -> int:
+        """Cells whose run trained to the end (a stopped or diverged run has ended but not finished)."""
+        return sum(c["state"] == "finished" for c in self.cells)
+
 
 class Sweep:
     """Train every cell of a grid, one run at a time, in a background thread."""
