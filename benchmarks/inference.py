@@ -128,7 +128,7 @@ def _render_times(page, url: str, t0: float) -> dict:
     page.wait_for_function(done, timeout=60_000)
     out["home_s"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    page.goto(url + "/Draw_and_Predict", wait_until="domcontentloaded")
+    page.goto(url + "/draw", wait_until="domcontentloaded")
     page.wait_for_function(done, timeout=60_000)
     page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas').wait_for(timeout=30_000)
     out["draw_page_s"] = time.perf_counter() - t1

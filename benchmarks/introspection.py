@@ -1,4 +1,5 @@
-"""Feature maps of one input with the default model (issue 6): target < 100 ms.
+"""Feature maps of one input with the default model (issue 6): target < 100 ms; the network overview
+of the default model and seed-002 (issue 13): target < 1 s of server time.
 
     python -m benchmarks introspection [--quick]
 
@@ -78,4 +79,69 @@ def run(quick: bool = False) -> list[str]:
             fn()
             ts.append(time.perf_counter() - t)
         lines.append(f"- {name}: p50 {_pct(ts, 50):.2f} ms, p95 {_pct(ts, 95):.2f} ms over {m} runs")
+    lines += overview_lines(bundle, image, quick)
+    return lines
+
+
+OVERVIEW_TARGET_MS = 1000.0
+
+
+def overview_lines(bundle, image, quick: bool = False) -> list[str]:
+    """The Layer Explorer's overview, as the page builds it on every rerun: the forward pass that records
+    every layer, the columns (top maps per stage), the plotly figure and its JSON (what Streamlit sends);
+    then the same with a conv map of the second conv layer selected (its per-channel contributions, for
+    the highlighted edges, and the drill-down figure with one cell written out)."""
+    import plotly.io
+    import plotly.tools
+    import torch
+
+    from cnn_core.inference import introspection as intro
+    from cnn_core.inference.conv_arithmetic import conv_contributions_from
+    from cnn_core.inference.overview import build_overview
+    from cnn_core.models import specs
+    from ui import neuron_plots, overview_plots
+
+    torch.manual_seed(0)
+    seed2 = specs.preset("seed-002")
+    nets = [("default model", bundle.model, bundle.spec), ("seed-002 (untrained weights)",
+                                                           specs.build_torch(seed2).eval(), seed2)]
+    n = 5 if quick else 30
+    lines = []
+    for name, model, spec in nets:
+        conv2 = [i for i, layer in enumerate(spec["layers"]) if layer["type"] == "conv2d"][1]
+
+        def sent(fig) -> str:  # what st.plotly_chart does with a figure before it goes to the browser
+            return plotly.io.to_json(plotly.tools.return_figure_from_figure_or_data(fig, True), validate=False)
+
+        def plain():
+            r = intro.introspect(model, image, spec)
+            ov = build_overview(r)
+            return sent(overview_plots.overview_figure(ov)), r
+
+        def selected():
+            r = intro.introspect(model, image, spec)
+            ov = build_overview(r, pinned=(conv2, 0))
+            cc = conv_contributions_from(model, r, conv2, 0)
+            fig = overview_plots.overview_figure(ov, selected=(conv2, 0), feeds=dict(enumerate(cc.share())))
+            parts = neuron_plots.conv_parts(cc, range(min(6, cc.partials.shape[0])), (3, 3))
+            cc.cell(3, 3).written_total()
+            return sent(fig) + sent(parts)
+
+        js, r = plain()
+        selected()
+        wall = {"plain": [], "selected": []}
+        cpu = {"plain": [], "selected": []}
+        for _ in range(n):
+            for key, fn in (("plain", plain), ("selected", selected)):
+                t, c = time.perf_counter(), time.process_time()  # process CPU: the worker thread counts too
+                fn()
+                wall[key].append(time.perf_counter() - t)
+                cpu[key].append(time.process_time() - c)
+        p95 = max(_pct(wall["plain"], 95), _pct(wall["selected"], 95))
+        lines.append(f"- overview, {name} ({len(r.layers)} layers), figure {len(js) / 1e3:.0f} kB of JSON: wall p50 "
+                     f"{_pct(wall['plain'], 50):.0f} ms, p95 {_pct(wall['plain'], 95):.0f} ms (CPU p50 "
+                     f"{_pct(cpu['plain'], 50):.0f} ms); with a second-conv map selected and taken apart: wall p50 "
+                     f"{_pct(wall['selected'], 50):.0f} ms, p95 {_pct(wall['selected'], 95):.0f} ms (CPU p50 "
+                     f"{_pct(cpu['selected'], 50):.0f} ms), {n} runs — "
+                     f"{'meets' if p95 < OVERVIEW_TARGET_MS else 'MISSES'} the < {OVERVIEW_TARGET_MS / 1000:.0f} s target")
     return lines

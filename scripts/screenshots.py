@@ -1,6 +1,6 @@
 """Screenshot every page in headless Chromium, in the light and the dark theme, at 1280×800.
 
-    .venv/bin/python scripts/screenshots.py [--pages Draw_and_Predict Convolution] [--dark] [--expand]
+    .venv/bin/python scripts/screenshots.py [--pages draw convolution] [--dark] [--expand]
                                             [--out DIR]
 
 Starts the app on a free port, opens each page, draws a digit on the Draw page, waits for the
@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import CHROMIUM_ARGS, wait_for_app  # noqa: E402
 
-PAGES = ["", "Draw_and_Predict", "Convolution", "Layer_Explorer", "Softmax_and_Loss", "Practice",
-         "Train", "Evaluate", "Sweep"]
+PAGES = ["", "draw", "convolution", "layer-explorer", "softmax", "practice", "backpropagation", "train", "evaluate",
+         "sweep"]
 
 
 def draw_seven(page) -> None:
@@ -168,7 +168,7 @@ def main() -> None:
                 page = ctx.new_page()
                 for i, name in enumerate(args.pages):
                     open_page(page, f"http://127.0.0.1:{port}", name, first=i == 0)
-                    if name == "Draw_and_Predict":
+                    if name == "draw":
                         draw_seven(page)
                     if args.expand:
                         expand_all(page)
@@ -178,7 +178,7 @@ def main() -> None:
                         old.unlink()
                     for path in shoot_screens(page, stem):
                         print(path)
-                    if args.readme and name == "Draw_and_Predict" and theme == "light":
+                    if args.readme and name == "draw" and theme == "light":
                         page.screenshot(path=str(ROOT / "assets" / "screenshot.png"))
                 ctx.close()
             browser.close()

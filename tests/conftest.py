@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def open_page(monkeypatch):
-    """``open_page("pages/2_Convolution.py")``: an AppTest of app.py or a page, run from the repo root.
+    """``open_page("app_pages/2_Convolution.py")``: an AppTest of app.py or a page, run from the repo root.
 
     ``run=False`` returns it before the first run, for tests that set state or query params first.
     """

@@ -1,9 +1,13 @@
-"""Per-user state shared across pages: the active model and the current input.
+"""Per-user state shared across pages: the active model and the current input; a per-session memo.
 
 Keys live here so pages never spell them out. Shared read-only objects (the default model) come
 from st.cache_resource and are never mutated; a page that edits a model edits a copy.
 """
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import streamlit as st
@@ -14,6 +18,10 @@ from cnn_core.models.checkpoints import ModelBundle
 ACTIVE_MODEL = "active_model"          # ModelBundle chosen by this user (None: the default)
 CURRENT_INPUT = "current_input"        # float32 (28, 28) in [0, 1], the model's input, or None
 CURRENT_INPUT_SOURCE = "current_input_source"  # a short description: "your drawing", "bundled digit #12 (label 7)"
+EVAL_DATA_KEY = "eval_data"  # {"run_id": ..., "test": ImageDataset, "val": ImageDataset} of the active model
+MEMO = "_memo"                         # name → (key, value): the last result of each memoised computation
+
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False)
@@ -59,3 +67,47 @@ def sidebar_active_model() -> ModelBundle:
             bundle = default_bundle()
             st.rerun()
     return bundle
+
+
+def keep_widget_state(name: str, keys, prefixes: tuple[str, ...] = ()) -> None:
+    """Keep this page's settings across page switches.
+
+    Streamlit forgets a keyed widget's value as soon as a page that does not draw it runs, so
+    Train → Evaluate → Train reset every knob to its default. Call this at the top of the page: it
+    puts back the values stashed by the page's last run, then stashes the current ones (a key that
+    doesn't start with "_" of a widget is cleared; a plain session key is not). Only value widgets:
+    buttons and uploaders cannot be set through session state.
+    """
+    stash_key = f"_kept_{name}"
+    ss = st.session_state
+    for k, v in ss.get(stash_key, {}).items():
+        if k not in ss:
+            ss[k] = v
+    keys = set(keys)
+    ss[stash_key] = {k: ss[k] for k in list(ss)
+                     if isinstance(k, str) and (k in keys or (prefixes and k.startswith(prefixes)))}
+
+
+def digest(array) -> str:
+    """A short content hash of an array (shape, dtype and bytes), for memo keys."""
+    a = np.ascontiguousarray(array)
+    h = hashlib.blake2b(f"{a.shape}{a.dtype}".encode(), digest_size=16)
+    h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def memo(name: str, key: tuple, compute: Callable[[], T]) -> T:
+    """This session's last result of ``compute`` for ``name``, computed again only when ``key`` changed.
+
+    A rerun that did not change the inputs (another widget, a page revisit) then costs nothing. Put
+    models in the key as objects (compared by identity, and kept alive by the memo), arrays as
+    ``digest(a)``. One entry per name, so memory stays bounded.
+    """
+    store = st.session_state.setdefault(MEMO, {})
+    hit = store.get(name)
+    if hit is not None and len(hit[0]) == len(key) and all(a is b or (type(a) is type(b) and a == b)
+                                                           for a, b in zip(hit[0], key)):
+        return hit[1]
+    value = compute()
+    store[name] = (key, value)
+    return value

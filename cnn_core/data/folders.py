@@ -25,6 +25,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
+from cnn_core import limits as caps
 from cnn_core.data.datasets import DataError, ImageDataset
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
@@ -37,7 +38,7 @@ class FolderDatasetError(DataError):
 
 @dataclass(frozen=True)
 class ZipLimits:
-    max_archive_bytes: int = 100 * 1024 * 1024
+    max_archive_bytes: int = field(default_factory=lambda: caps.MAX_ZIP_MB * 2 ** 20)   # $CNN_EXPLORER_MAX_ZIP_MB
     max_files: int = 20_000
     max_total_bytes: int = 300 * 1024 * 1024       # sum of uncompressed sizes
     max_file_bytes: int = 10 * 1024 * 1024
@@ -138,7 +139,10 @@ def load_zip(source, image_size: int = 28, colour: str = "auto", invert: bool = 
         with open(source, "rb") as f:
             raw = f.read(limits.max_archive_bytes + 1)
     if len(raw) > limits.max_archive_bytes:
-        raise FolderDatasetError(f"The archive is larger than {limits.max_archive_bytes // 2**20} MB; "
+        cap = limits.max_archive_bytes
+        size = "larger than " + caps.fmt_bytes(cap) if len(raw) == cap + 1 else caps.fmt_bytes(len(raw))
+        raise FolderDatasetError(f"The archive is {size}; the cap for a zip is {caps.fmt_bytes(cap)}"
+                                 f"{'' if len(raw) == cap + 1 else ' ' + caps.over(len(raw), cap)}: "
                                  "upload fewer or smaller images.")
     try:
         zf = zipfile.ZipFile(io.BytesIO(raw))

@@ -14,57 +14,22 @@ import argparse
 import sys
 import time
 import uuid
-from pathlib import Path
 
 from cnn_core.models import checkpoints
 from cnn_core.data import datasets as data
 from cnn_core.data.splits import DOC000_FRACTIONS, DOC000_SEED
 from cnn_core.models import specs
 from cnn_core.data.augment import DOC000_OPS, Augmentation
+from cnn_core.data.catalog import DATASETS, load_named
+from cnn_core.data.splits import training_split
 from cnn_core.training.config import ENGINES, OPTIMIZERS, ConfigError, TrainConfig
 from cnn_core.training.engines import make_engine
 from cnn_core.training.loop import Diverged, Done, Epoch, Step, fit
 from cnn_core.training.run import make_bundle
 
-DATASETS = ("bundled", "mnist", "fashion-mnist", "zip")
-DATASET_LABELS = {"bundled": "MNIST 5,000 (bundled)", "mnist": "MNIST (60,000 + 10,000, downloaded)",
-                  "fashion-mnist": "Fashion-MNIST (60,000 + 10,000, downloaded)", "zip": "uploaded zip of class folders"}
-
-
-def load_dataset(key: str, zip_source=None, image_size: int = 28, invert: bool = False,
-                 root: str | Path | None = None, download: bool = True):
-    """(ImageDataset, official test set or None) for a data-set key of DATASETS.
-
-    mnist / fashion-mnist come from torchvision (cnn_core.data's loader) and keep their
-    official 10,000-image test set; for the others the test split is cut from the data.
-    """
-    if key == "bundled":
-        return data.load_bundled(), None
-    if key in ("mnist", "fashion-mnist"):
-        kwargs = {"download": download}
-        if root is not None:
-            kwargs["root"] = root
-        train = data.load_torchvision(key, train=True, **kwargs)
-        test = data.load_torchvision(key, train=False, **kwargs)
-        return train, test
-    if key == "zip":
-        if zip_source is None:
-            raise data.DataError("Choose a .zip file of class folders.")
-        from cnn_core.data.folders import load_zip
-
-        name = Path(zip_source).stem if isinstance(zip_source, (str, Path)) else "uploaded folders"
-        return load_zip(zip_source, image_size=image_size, invert=invert, name=name), None
-    raise data.DataError(f"Unknown data set {key!r}; choose one of {', '.join(DATASETS)}.")
-
-
-def make_splits(ds, official_test, fractions=DOC000_FRACTIONS, seed: int = DOC000_SEED):
-    """train / validation / test. With an official test set, validation is cut from train and the
-    test share of ``fractions`` goes back to training (document 002: 20 % of train held out)."""
-    if official_test is None:
-        return data.split(ds, fractions, seed=seed)
-    val_share = fractions[1] / max(1e-9, fractions[0] + fractions[1])
-    parts = data.split(ds, (1 - val_share, val_share, 0.0), seed=seed)
-    return data.Split(parts.train, parts.val, official_test)
+# The data sets and the split live in cnn_core.data; the old names stay for scripts that used them.
+load_dataset = load_named
+make_splits = training_split
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from cnn_core.data.augment import Augmentation
-from cnn_core.models.specs import SpecError, validate
+from cnn_core.models.specs import SpecError, check_batch, validate
 
 ENGINES = ("torch", "numpy")
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -52,6 +52,7 @@ class TrainConfig:
             raise ConfigError(f"Momentum must be in [0, 1), got {self.momentum}.")
         try:
             validate(self.spec)
+            check_batch(self.spec, int(self.batch_size))
         except SpecError as exc:
             raise ConfigError(str(exc)) from exc
         if input_shape is not None and tuple(self.spec["input_shape"]) != tuple(input_shape):

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
 
+from cnn_core import limits
 from cnn_core.models.specs import SpecError, preset, validate
 from cnn_core.training.config import ConfigError, TrainConfig
 from cnn_core.training.registry import RunRegistry, registry
@@ -120,6 +122,9 @@ class Sweep:
                 raise ConfigError(f"Unknown sweep axis {key!r}; choose from {', '.join(AXES)}.")
             if not values:
                 raise ConfigError(f"Give at least one value for {AXES[key]}.")
+        n_cells = math.prod(len(v) for v in axes.values())
+        limits.check(n_cells, limits.MAX_SWEEP_CELLS, "This grid has", error=ConfigError,
+                     fmt=lambda n: f"{int(n):,} runs")
         self.id = uuid.uuid4().hex[:10]
         self.name = name
         self.base = base

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "2_Convolution.py")
+PAGE = str(ROOT / "app_pages" / "2_Convolution.py")
 
 
 @pytest.fixture

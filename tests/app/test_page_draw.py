@@ -15,7 +15,7 @@ from cnn_core.models.checkpoints import ModelBundle
 from cnn_core.data.synthetic import draw_digit
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "1_Draw_and_Predict.py")
+PAGE = str(ROOT / "app_pages" / "1_Draw_and_Predict.py")
 CANVAS = "draw_canvas_0"   # the canvas's key until "Clear" mounts a fresh one
 
 
@@ -75,6 +75,20 @@ def test_a_cleared_canvas_goes_back_to_the_hint(at):
     _draw(at, black)      # the canvas toolbar's reset: an all-black image
     assert _prediction(at) is None and any("canvas is empty" in i.value for i in at.info)
     assert at.session_state["current_input"] is None
+
+
+def test_a_rerun_without_a_new_stroke_does_not_predict_again(at, monkeypatch):
+    from cnn_core.inference import predict
+
+    calls = []
+    real = predict.predict_canvas
+    monkeypatch.setattr(predict, "predict_canvas", lambda *a, **k: calls.append(1) or real(*a, **k))
+    seven, three = draw_digit(7, pen=22), draw_digit(3, pen=22)
+    _draw(at, seven)
+    at.slider(key="draw_pen").set_value(30).run()      # the same drawing: remembered, not recomputed
+    assert not at.exception and _prediction(at).value == "7" and len(calls) == 1
+    _draw(at, three)
+    assert _prediction(at).value == "3" and len(calls) == 2
 
 
 def test_clear_button_mounts_a_fresh_canvas(at):

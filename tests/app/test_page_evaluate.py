@@ -14,7 +14,7 @@ from cnn_core.models import specs
 from cnn_core.training import TrainConfig, TrainingRun, registry
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "7_Evaluate.py")
+PAGE = str(ROOT / "app_pages" / "7_Evaluate.py")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from cnn_core.models import specs
 from cnn_core.models.checkpoints import ModelBundle
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "3_Layer_Explorer.py")
+PAGE = str(ROOT / "app_pages" / "3_Layer_Explorer.py")
 
 
 def a_one():
@@ -129,3 +129,118 @@ def test_closed_layers_cost_nothing_until_opened(at):
     at.run()
     layer5 = next(e for e in at.expander if e.label.startswith("5. "))
     assert len(layer5.get("plotly_chart")) == 2 and not at.exception
+
+
+def test_attributions_are_not_recomputed_when_nothing_they_depend_on_changed(at, monkeypatch):
+    calls = []
+    real = intro.saliency
+    monkeypatch.setattr(intro, "saliency", lambda *a, **k: calls.append(a[3]) or real(*a, **k))
+    at.session_state["current_input"] = a_one()
+    at.run()
+    at.run()                                          # a rerun with the same input, model and class
+    assert not at.exception and len(calls) == 1
+    target = at.selectbox(key="lx_target")
+    target.set_value(3).run()                         # another class: computed for it
+    assert calls[-1] == 3 and len(calls) == 2
+    at.session_state["current_input"] = np.rot90(a_one()).copy()
+    at.run()                                          # another drawing: computed again
+    assert len(calls) == 3
+
+
+# --- the overview and its drill-downs (issue 13) -------------------------------------------------
+
+def _figure(at, key):
+    import json
+
+    return next(json.loads(p.proto.spec) for p in at.get("plotly_chart") if p.proto.id.endswith(key))
+
+
+def test_the_overview_comes_first_with_one_column_per_drawn_layer(at):
+    at.run()
+    assert not at.exception and not at.error
+    charts = at.get("plotly_chart")
+    assert charts[0].proto.id.endswith("lx_ov_fig"), "the overview is the first chart on the page"
+    fig = _figure(at, "lx_ov_fig")
+    spec = pretrained.load_default_bundle().spec
+    titles = [a["text"].split("<br>")[0] for a in fig["layout"]["annotations"] if "<span" in a["text"]]
+    drawn = [lay for lay in spec["layers"] if lay["type"] != "dropout"]
+    assert len(titles) == 1 + len(drawn) + 1  # input, every layer but dropout, softmax
+    assert titles[0] == "input" and titles[1] == "conv 1" and titles[-1] == "softmax"
+    assert any(a["text"] == "+24<br>more" for a in fig["layout"]["annotations"])  # 32 maps, 8 drawn
+    maps = next(t for t in fig["data"] if t.get("name") == "maps")
+    assert "click: how it was made" in maps["hovertext"][0]
+    assert any("Click any map" in c.value for c in at.caption)
+    assert "dropout layer" in next(c.value for c in at.caption if "Click any map" in c.value)
+
+
+def test_choosing_a_conv_map_writes_out_its_channel_sums_and_the_models_value(at):
+    from cnn_core.inference.conv_arithmetic import conv_contributions
+
+    at.run()
+    at.selectbox(key="lx_ov_col").set_value(4).run()  # the second conv layer
+    at.number_input(key="lx_ov_item").set_value(3).run()
+    assert not at.exception and not at.error
+    assert any(m.value.startswith("**How map 3 of layer 5 (Conv2D(64") for m in at.markdown)
+    b = pretrained.load_default_bundle()
+    ds_image = at.session_state["lx_digit"]
+    from cnn_core.data import datasets
+
+    img = datasets.load_bundled().floats([int(ds_image)])[0, 0]
+    cc = conv_contributions(b.model, img, 4, 2, spec=b.spec)
+    r, c = np.unravel_index(int(np.argmax(cc.output)), cc.output.shape)  # the drill-down opens on the largest cell
+    total = next(m.value for m in at.markdown if "neuron-total" in m.value)
+    assert cc.cell(r, c).written_total() in total
+    assert total.count("+") + total.count("−") >= 32  # 32 channel sums, then the bias
+    at.button(key=f"lx_dd_pos_conv_4_2_next").click().run()
+    total2 = next(m.value for m in at.markdown if "neuron-total" in m.value)
+    nxt = (r, c + 1) if c + 1 < cc.output.shape[1] else (r + 1, 0)
+    assert cc.cell(*nxt).written_total() in total2
+    table = at.dataframe[0].value if "input channel" in at.dataframe[0].value.columns else at.dataframe[1].value
+    assert len(table) == 32 and abs(table["sum"]).is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("key,words", [(1, "Batch norm, map 1"), (2, "ReLU, map 1"), (3, "Max pooling, map 1"),
+                                       (14, "Average pooling"), (15, "Flatten, unit 1"), (17, "the logit of class 0"),
+                                       (18, "Softmax, class 0"), (-1, "The input")])
+def test_every_kind_of_layer_has_a_drilldown(at, key, words):
+    at.run()
+    at.selectbox(key="lx_ov_col").set_value(key).run()
+    assert not at.exception and not at.error
+    assert any(words in m.value for m in at.markdown), [m.value[:80] for m in at.markdown]
+
+
+def test_a_click_on_the_overview_selects_that_map(monkeypatch):
+    from ui import neuron_views as nv
+
+    state = {"p_ov_fig": {"selection": {"points": [{"customdata": {"0": 7, "1": 12}}]}}}
+    monkeypatch.setattr(nv.st, "session_state", state)
+    nv._on_click("p_")
+    assert (state["p_ov_col"], state["p_ov_item"]) == (7, 13)
+    state["p_ov_fig"] = {"selection": {"points": []}}  # a second click on the same map deselects in plotly
+    nv._on_click("p_")
+    assert (state["p_ov_col"], state["p_ov_item"]) == (7, 13)
+
+
+def test_open_in_the_convolution_page_carries_the_map_kernel_stride_and_padding(at, open_page):
+    from ui.neuron_views import CONV_HANDOFF
+
+    at.run()
+    at.selectbox(key="lx_ov_col").set_value(4).run()
+    at.button(key="lx_dd_open").click().run()
+    assert not at.exception
+    hand = at.session_state[CONV_HANDOFF]
+    b = pretrained.load_default_bundle()
+    ic = at.selectbox(key="lx_dd_open_4_0").value
+    np.testing.assert_allclose(hand["kernel"], b.model[4].weight.detach()[0, ic].numpy(), rtol=1e-6)
+    assert (hand["stride"], hand["padding"], hand["bias"]) == (1, 1, 0.0) and hand["image"].shape == (14, 14)
+
+    conv = open_page("pages/2_Convolution.py", run=False)
+    conv.session_state[CONV_HANDOFF] = hand
+    conv.run()
+    assert not conv.exception and not conv.error
+    assert conv.selectbox(key="conv_source").value == "From the Layer Explorer"
+    assert conv.radio(key="conv_ksrc").value == "From the Layer Explorer"
+    assert conv.number_input(key="conv_stride").value == 1 and conv.number_input(key="conv_padnum").value == 1
+    want = float((np.pad(hand["image"], 1)[:3, :3] * hand["kernel"]).sum())  # the first window, bias 0
+    written = next(m.value for m in conv.markdown if "conv-sum" in m.value)
+    assert written.rstrip("</div>").endswith(f"{want:.3f}".replace("-", "−"))

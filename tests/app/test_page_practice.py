@@ -9,7 +9,7 @@ import pytest
 from cnn_core.lessons import exercises as E
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "5_Practice.py")
+PAGE = str(ROOT / "app_pages" / "5_Practice.py")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import torch
 from cnn_core.models import pretrained
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "4_Softmax_and_Loss.py")
+PAGE = str(ROOT / "app_pages" / "4_Softmax_and_Loss.py")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from cnn_core.training import registry
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "8_Sweep.py")
+PAGE = str(ROOT / "app_pages" / "8_Sweep.py")
 
 
 @pytest.fixture
@@ -113,12 +113,12 @@ def test_an_empty_or_absurd_custom_grid_gets_one_clear_sentence_and_no_start(at)
 def test_a_custom_grid_survives_a_visit_to_another_page(monkeypatch):
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/8_Sweep.py").run()
+    at.switch_page("app_pages/8_Sweep.py").run()
     at.radio(key="sw_preset").set_value("custom").run()
     at.text_input(key="sw_v1_kernels").set_value("4, 12")
     at.number_input(key="sw_epochs").set_value(2).run()
-    at.switch_page("pages/6_Train.py").run()
-    at.switch_page("pages/8_Sweep.py").run()
+    at.switch_page("app_pages/6_Train.py").run()
+    at.switch_page("app_pages/8_Sweep.py").run()
     assert not at.exception
     assert at.radio(key="sw_preset").value == "custom" and at.text_input(key="sw_v1_kernels").value == "4, 12"
     assert at.number_input(key="sw_epochs").value == 2

@@ -18,7 +18,7 @@ from cnn_core.models import specs
 from cnn_core.training import TrainConfig, TrainingRun, registry
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE = str(ROOT / "pages" / "6_Train.py")
+PAGE = str(ROOT / "app_pages" / "6_Train.py")
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_learning_rate_1e6_gives_a_clear_divergence_message_not_a_crash(at):
     loss = next(f for f in figs if f["layout"]["title"]["text"] == "Loss")
     per_step = loss["data"][0]
     assert "markers" in per_step["mode"]
-    from ui.training_views import loss_figure
+    from ui.train_charts import loss_figure
     ys = loss_figure(registry().get(run_id).snapshot()).data[0].y
     assert len(ys) >= 1 and all(math.isfinite(v) for v in ys)
     assert loss["layout"]["yaxis"]["range"][1] >= 1.2 * max(ys)      # the points clear the top edge and the note
@@ -194,6 +194,23 @@ def test_a_bad_checkpoint_changes_nothing_and_a_good_one_can_be_used(at):
     assert at.session_state["active_model"].name == "uploaded one"
 
 
+@pytest.mark.parametrize("name, expected", [
+    ("50,000 × 50,000 input", "The input is 50,000 × 50,000 pixels; the cap is 512 pixels a side (98× over)."),
+    ("dense 4,000,000 units (spec only)", "the cap is 25 million (127× over)."),
+    ("torch.save zip with a pickle payload", "can run code when opened, so the app never opens it."),
+])
+def test_a_spec_bomb_or_pickle_upload_shows_one_clear_error_and_no_exception(at, tmp_path, name, expected):
+    from benchmarks.caps import hostile_checkpoints
+
+    blob = hostile_checkpoints(tmp_path / "pwned")[name]
+    at.file_uploader(key="tr_ckpt").set_value(("bomb.safetensors", blob, "application/octet-stream")).run()
+    assert not at.exception
+    errors = _texts(at, "error")
+    assert len(errors) == 1 and expected in errors[0] and errors[0].endswith("Nothing was changed."), errors
+    assert not (tmp_path / "pwned").exists()
+    assert "active_model" not in at.session_state or at.session_state["active_model"] is None
+
+
 def _zip_of(classes, n=6) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -248,14 +265,14 @@ def test_settings_survive_a_visit_to_another_page(monkeypatch):
     # Streamlit drops the values of widgets a page doesn't draw: Train → Evaluate → Train reset every knob.
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/6_Train.py").run()
+    at.switch_page("app_pages/6_Train.py").run()
     at.radio(key="tr_arch_mode").set_value("preset").run()
     at.selectbox(key="tr_preset").set_value("lenet-5").run()
     at.select_slider(key="tr_lr").set_value(0.05)
     at.number_input(key="tr_epochs").set_value(3)
     at.multiselect(key="tr_aug").set_value(["flip", "noise"]).run()
-    at.switch_page("pages/7_Evaluate.py").run()
-    at.switch_page("pages/6_Train.py").run()
+    at.switch_page("app_pages/7_Evaluate.py").run()
+    at.switch_page("app_pages/6_Train.py").run()
     assert not at.exception
     assert at.radio(key="tr_arch_mode").value == "preset" and at.selectbox(key="tr_preset").value == "lenet-5"
     assert at.select_slider(key="tr_lr").value == 0.05 and at.number_input(key="tr_epochs").value == 3

@@ -44,3 +44,66 @@ def test_prob_bars_name_every_class_even_when_narrow():
     names = [str(i) for i in range(10)]
     fig = plots.prob_bars(np.full(10, 0.1), names)
     assert list(fig.layout.xaxis.tickvals) == names and list(fig.layout.xaxis.ticktext) == names
+
+
+@pytest.mark.parametrize("build", [
+    lambda: plots.heatmap(np.linspace(-1, 2, 30).reshape(5, 6), signed=True, title="kernel"),
+    lambda: plots.heatmap(np.random.default_rng(0).random((28, 28)), value_name="pixel", colorbar=False),
+    lambda: plots.prob_bars(np.full(10, 0.1), [str(i) for i in range(10)], title="p", highlight=4),
+])
+def test_fast_figures_are_what_plotly_validation_builds(build):
+    """Figures come from a cached, validated skeleton without validating again: the result must be
+    exactly what plotly's validating constructor makes of it."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io
+
+    def pruned(obj):      # validation drops empty objects such as "title": {}; nothing else may differ
+        if isinstance(obj, dict):
+            return {k: pruned(v) for k, v in obj.items() if v != {}}
+        return [pruned(v) for v in obj] if isinstance(obj, list) else obj
+
+    fig = build()
+    rebuilt = go.Figure(fig.to_dict())      # plotly's validating constructor
+    assert pruned(json.loads(plotly.io.to_json(fig))) == pruned(json.loads(plotly.io.to_json(rebuilt)))
+
+
+def test_changing_a_returned_figure_leaves_the_next_one_alone():
+    first = plots.heatmap(np.zeros((4, 4)), height=200)
+    first.update_layout(height=999)
+    first.data[0].hovertemplate = "changed"
+    bars = plots.prob_bars([0.5, 0.5], ["a", "b"])
+    bars.data[0].marker.color = ["red", "red"]
+    again = plots.heatmap(np.ones((4, 4)), height=200)
+    assert again.layout.height == 200 and "changed" not in again.data[0].hovertemplate
+    assert np.array_equal(np.asarray(again.data[0].z), np.ones((4, 4)))
+    assert list(plots.prob_bars([0.9, 0.1], ["a", "b"]).data[0].marker.color) == [plots.HIGHLIGHT, plots.MUTED]
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(values=np.linspace(0, 1, 900).reshape(30, 30), title="Input", colorscale="gray", zmin=0, zmax=1,
+         rects=[(1, 1, 4, 4, "#e69f00"), (2, 2, 30, 30, "#56b4e9", "dot")], height=330),
+    dict(values=np.array([[1.0, -2.0], [0.5, 0.0]]), colorscale="RdBu", zmid=0, marks=[(0, 1)], colorbar=True),
+])
+def test_lesson_grids_are_what_plotly_validation_builds(kwargs):
+    """lesson_plots.grid takes its layout from a cache without validating it again: the figure must be
+    what plotly's validating constructor makes of it, rectangles and marks included."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io
+
+    from ui import lesson_plots as lp
+
+    def pruned(obj):
+        if isinstance(obj, dict):
+            return {k: pruned(v) for k, v in obj.items() if v != {}}
+        return [pruned(v) for v in obj] if isinstance(obj, list) else obj
+
+    fig = lp.grid(**kwargs)
+    assert len(fig.layout.shapes) == len(kwargs.get("rects", ())) and fig.layout.yaxis.autorange == "reversed"
+    rebuilt = go.Figure(fig.to_dict())
+    assert pruned(json.loads(plotly.io.to_json(fig))) == pruned(json.loads(plotly.io.to_json(rebuilt)))
+    fig.update_layout(height=999)                      # the cached layout is not shared with the caller
+    assert lp.grid(**kwargs).layout.height == kwargs.get("height", 320)

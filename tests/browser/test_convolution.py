@@ -16,7 +16,7 @@ def map_texts(page) -> list[str]:
 
 
 def test_step_the_window_forward(page, app_url):
-    page.goto(app_url + "/Convolution")
+    page.goto(app_url + "/convolution")
     wait_for_app(page)
     total = page.locator("[data-testid='conv-sum']")
     expect(total).to_contain_text("105·5 + 102·(−1)", timeout=30_000)
@@ -41,7 +41,7 @@ def test_step_the_window_forward(page, app_url):
 
 
 def test_play_advances_by_itself(page, app_url):
-    page.goto(app_url + "/Convolution")
+    page.goto(app_url + "/convolution")
     wait_for_app(page)
     expect(page.get_by_text("Step 1 of 25")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Play").click()

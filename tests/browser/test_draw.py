@@ -14,8 +14,9 @@ CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
 def _open_draw_page(page, app_url):
     page.goto(app_url)
     wait_for_app(page)
-    page.get_by_role("link", name="Draw and Predict").first.click()   # the sidebar's page list
+    page.get_by_role("link", name="Draw & Predict").first.click()   # the sidebar's page list
     wait_for_app(page)
+    assert page.url.endswith("/draw")
     canvas = page.locator(CANVAS)
     expect(canvas).to_be_visible(timeout=30_000)
     return canvas

@@ -38,7 +38,7 @@ def _wait_until(pred, timeout=30.0, every=0.25):
 
 
 def test_a_run_grows_its_curves_by_itself_and_survives_a_reload(page, app_url):
-    page.goto(app_url + "/Train")
+    page.goto(app_url + "/train")
     wait_for_app(page)
     page.get_by_role("tab", name="2 · Architecture").click()
     page.get_by_text("A network from the documents").click()      # seed-000, the document's small network
@@ -97,7 +97,7 @@ def _cell_to_click():
 
 def test_evaluate_shows_the_confusion_matrix_and_clicking_a_cell_shows_its_images(page, app_url):
     t, p, n = _cell_to_click()
-    page.goto(app_url + "/Evaluate")
+    page.goto(app_url + "/evaluate")
     wait_for_app(page, timeout=60_000)
     expect(page.get_by_text("Confusion matrix").first).to_be_visible(timeout=30_000)
     plot = page.locator(".js-plotly-plot").first

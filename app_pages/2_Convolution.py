@@ -3,25 +3,30 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn_core.data import datasets as data
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons import convolution as conv, geometry, pooling, presets
 from cnn_core.lessons.formatting import fmt, fmt_factor
 from ui import lesson_plots as lp
+from ui import loaders
 from ui import state
+from ui.neuron_views import CONV_HANDOFF
 
-st.set_page_config(layout="wide", page_title="Convolution · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "conv_"  # session-state prefix of this page
 SRC_DRAWING, SRC_DIGIT, SRC_GRID = "Your drawing", "A digit from the data set", "Type your own grid"
 KSRC_PRESET, KSRC_MODEL, KSRC_TYPED = "Preset", "Active model's first conv layer", "Type it in"
 PAD_MODES = ["valid", "same", "number"]
+SRC_EXPLORER = KSRC_EXPLORER = "From the Layer Explorer"
 
-
-@st.cache_resource(show_spinner=False)
-def _digits() -> data.ImageDataset:
-    return data.load_bundled()
+# "Open in the Convolution page" on the Layer Explorer leaves one input map, its kernel slice, stride and
+# padding here; a new hand-off (new token) selects them once, after which the learner's choices stand.
+handoff = st.session_state.get(CONV_HANDOFF)
+if handoff and st.session_state.get(K + "handoff_token") != handoff["token"]:
+    st.session_state.update({K + "handoff_token": handoff["token"], K + "initialised": True,
+                             K + "mode": "Grey image (one channel)", K + "source": SRC_EXPLORER,
+                             K + "ksrc": KSRC_EXPLORER, K + "stride": min(handoff["stride"], 5),
+                             K + "padmode": "number", K + "padnum": min(handoff["padding"], 5), K + "slider": 1})
 
 
 def _frame(a: np.ndarray) -> pd.DataFrame:
@@ -65,7 +70,8 @@ rgb = mode.startswith("RGB")
 def grey_input() -> tuple[np.ndarray, str, bool]:
     """(image, description, values are 0..1 pixels) for the grey mode."""
     drawing = state.current_input()
-    sources = ([SRC_DRAWING] if drawing is not None else []) + list(presets.EXAMPLES) + [SRC_DIGIT, SRC_GRID]
+    sources = ([SRC_EXPLORER] if handoff else []) + ([SRC_DRAWING] if drawing is not None else []) \
+        + list(presets.EXAMPLES) + [SRC_DIGIT, SRC_GRID]
     st.session_state.setdefault(K + "source", list(presets.EXAMPLES)[0])
     if st.session_state[K + "source"] not in sources:
         st.session_state[K + "source"] = sources[0]
@@ -77,10 +83,13 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
         st.caption("Draw a digit on the Draw page to step through your own drawing here.")
     elif src != SRC_DRAWING:
         st.caption(f"Your drawing from the Draw page is waiting in this list: “{SRC_DRAWING}”.")
+    if src == SRC_EXPLORER:
+        st.caption(f"From the Layer Explorer: {handoff['about']}.")
+        return np.asarray(handoff["image"], dtype=float), "the Layer Explorer's map", False
     if src == SRC_DRAWING:
         return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
     if src == SRC_DIGIT:
-        ds = _digits()
+        ds = loaders.bundled_digits()
         i = st.number_input("Digit number", 0, len(ds) - 1, 0, key=K + "digit")
         return ds.floats([int(i)])[0, 0].astype(float), f"digit #{int(i)} (label {ds.labels[int(i)]})", True
     if src == SRC_GRID:
@@ -98,12 +107,15 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
 def kernel_controls(depth: int) -> tuple[np.ndarray, float, str]:
     """(kernel (depth, f, f), bias, description)."""
     first = intro.first_conv_kernels(bundle.model)
-    ksrcs = [KSRC_PRESET] + ([KSRC_MODEL] if first is not None and first.weight.shape[1] in (1, depth) else []) \
-        + [KSRC_TYPED]
+    ksrcs = ([KSRC_EXPLORER] if handoff and depth == 1 else []) + [KSRC_PRESET] \
+        + ([KSRC_MODEL] if first is not None and first.weight.shape[1] in (1, depth) else []) + [KSRC_TYPED]
     st.session_state.setdefault(K + "ksrc", KSRC_PRESET)
     if st.session_state[K + "ksrc"] not in ksrcs:
         st.session_state[K + "ksrc"] = KSRC_PRESET
     ksrc = st.radio("Kernel", ksrcs, key=K + "ksrc")
+    if ksrc == KSRC_EXPLORER:
+        st.caption(f"The kernel slice from the Layer Explorer (bias {fmt(handoff['bias'], 4)}).")
+        return np.asarray(handoff["kernel"], dtype=float)[None], float(handoff["bias"]), "the Layer Explorer's kernel slice"
     if ksrc == KSRC_MODEL:
         n_out = first.weight.shape[0]
         j = st.slider("Kernel of the model", 1, n_out, 1, key=K + "modelk") - 1
@@ -318,9 +330,9 @@ st.markdown(f"**Pooling output size**: {geometry.pool_output_formula(n=pool_in.s
             + f" → {oh}×{ow}.")
 if pooled.uncovered_note():
     st.caption(pooled.uncovered_note())
-cells = [f"({i + 1}, {j + 1})" for i in range(oh) for j in range(ow)]
-pick = st.select_slider("Show the window of output cell", cells, key=f"{K}poolcell_{oh}x{ow}")
-pi, pj = (int(v) - 1 for v in pick.strip("()").split(", "))
+cell_no = st.select_slider("Show the window of output cell", range(oh * ow), key=f"{K}poolcell_{oh}x{ow}",
+                           format_func=lambda n: f"({n // ow + 1}, {n % ow + 1})")
+pi, pj = divmod(int(cell_no), ow)
 wr0, wc0, wr1, wc1 = pooled.window(pi, pj)
 rects = [(wr0, wc0, wr1, wc1, lp.WINDOW_COLOUR)]
 winners, flat_windows = None, 0

@@ -4,13 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.inference import introspection as intro
-from cnn_core.lessons import geometry, softmax as sm
+from cnn_core.lessons import geometry, softmax_inputs
+from cnn_core.lessons import softmax as sm
 from cnn_core.lessons.formatting import MINUS, fmt
 from cnn_core.lessons.exercises import AnswerError, parse_numbers
 from ui import lesson_plots as lp
 from ui import state
 
-st.set_page_config(layout="wide", page_title="Softmax & Loss · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "sm_"
@@ -62,18 +62,12 @@ with c1:
     text = st.text_input("Logits (comma-separated)", key=K + "logits")
     names_text = st.text_input("Class names (comma-separated, optional)", key=K + "names")
 try:
-    z = np.asarray(parse_numbers(text, None, "Type numbers separated by commas, e.g. 3.2, 1.3, 0.2, 0.8."))
-    if z.size < 2:
-        raise AnswerError("Softmax needs at least two logits; type two or more numbers.")
-    if z.size > 50:
-        raise AnswerError("At most 50 logits, please.")
+    z = softmax_inputs.parse_logits(text)
     p = sm.softmax(z)
 except (AnswerError, geometry.LessonError) as exc:
     st.error(str(exc))
     st.stop()
-names = [n.strip() for n in (names_text or "").split(",") if n.strip()]
-if len(names) != z.size:
-    names = [f"class {i + 1}" for i in range(z.size)]
+names = softmax_inputs.parse_class_names(names_text, z.size)
 if not 0 <= st.session_state.get(K + "true", 0) < z.size:  # fewer logits than before: keep the box, pick the first
     st.session_state[K + "true"] = 0
 with c1:

@@ -1,22 +1,21 @@
 """Train: pick data, an architecture and the knobs, press Start, watch it learn in the background."""
+import json
+
 import streamlit as st
 
-st.set_page_config(layout="wide", page_title="Train · CNN Explorer", page_icon="🏋️")
-
-import json  # noqa: E402
-
-from cnn_core.models import checkpoints  # noqa: E402
-from cnn_core.data import datasets as data  # noqa: E402
-from cnn_core.data import splits  # noqa: E402
-from cnn_core.models import specs  # noqa: E402
-from cnn_core.training import cli as train_cli  # noqa: E402
-from cnn_core.data.augment import Augmentation  # noqa: E402
-from cnn_core.data.folders import FolderDatasetError  # noqa: E402
-from cnn_core.models.summary import summarize  # noqa: E402
-from cnn_core.training import DEFAULT_BUILDER as DB  # noqa: E402
-from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry  # noqa: E402
-from ui import state  # noqa: E402
-from ui import training_views as tv  # noqa: E402
+from cnn_core import limits
+from cnn_core.data import catalog, splits
+from cnn_core.data import datasets as data
+from cnn_core.data.augment import Augmentation
+from cnn_core.data.folders import FolderDatasetError, load_zip
+from cnn_core.data.splits import training_split
+from cnn_core.models import builder_form, specs
+from cnn_core.models.summary import summarize
+from cnn_core.training import DEFAULT_BUILDER as DB
+from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
+from ui import checkpoint_views, loaders, state
+from ui import run_panel as rp
+from ui.train_charts import fmt_lr, label_histogram
 
 state.sidebar_active_model()
 
@@ -35,7 +34,7 @@ DEFAULTS = {"tr_optimizer": DEFAULT_TRAINING["optimizer"], "tr_lr": DEFAULT_TRAI
             "tr_stride": DB["stride"], "tr_padding": DB["padding"], "tr_pooling": DB["pooling"],
             "tr_activation": DB["activation"], "tr_dense": DB["dense_width"], "tr_dropout": DB["dropout_p"],
             "tr_bn": DB["batchnorm"]}
-tv.keep_widget_state("train", [*DEFAULTS, "tr_dataset", "tr_arch_mode", "tr_preset", "tr_val", "tr_test", "tr_engine",
+state.keep_widget_state("train", [*DEFAULTS, "tr_dataset", "tr_arch_mode", "tr_preset", "tr_val", "tr_test", "tr_engine",
                                "tr_aug", "tr_aug_p", "tr_jitter", "tr_early", "tr_patience", "tr_zip_size",
                                "tr_zip_colour", "tr_zip_invert"])
 for k, v in DEFAULTS.items():
@@ -47,12 +46,6 @@ def _apply_preset_training():
     st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch)
 
 
-@st.cache_resource(show_spinner="Loading the data set…", max_entries=3)
-def named_dataset(key: str):
-    """Shared by every user, never mutated: bundled digits, or torchvision's train + official test set."""
-    return train_cli.load_dataset(key)
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def model_summary(spec_json: str):
     return summarize(json.loads(spec_json))
@@ -61,9 +54,9 @@ def model_summary(spec_json: str):
 def load_data(key: str):
     """(dataset, official test set or None), or None after showing why not."""
     if key == "zip":
-        up = st.file_uploader("Zip of class folders", type=["zip"], key="tr_zip",
+        up = st.file_uploader("Zip of class folders", type=["zip"], key="tr_zip", max_upload_size=limits.MAX_ZIP_MB,
                               help="One folder per class (e.g. 0/ … 9/, or cat/ dog/), images inside. "
-                                   "PNG, JPEG, BMP, GIF, TIFF or WebP; at most 100 MB.")
+                                   f"PNG, JPEG, BMP, GIF, TIFF or WebP; at most {limits.MAX_ZIP_MB} MB.")
         c1, c2, c3 = st.columns(3)
         size = c1.number_input("image size (px)", 8, 128, 28, key="tr_zip_size")
         colour = c2.selectbox("colour", ["auto", "grey", "rgb"], key="tr_zip_colour",
@@ -77,7 +70,6 @@ def load_data(key: str):
         cached = st.session_state.get("_tr_zip_cache")
         if not cached or cached[0] != cache_key:
             try:
-                from cnn_core.data.folders import load_zip
                 ds = load_zip(up.getvalue(), image_size=int(size), colour=colour, invert=invert,
                               name=up.name.rsplit(".", 1)[0])
             except FolderDatasetError as exc:
@@ -100,7 +92,7 @@ def load_data(key: str):
             st.rerun()
         return None
     try:
-        return named_dataset(key)
+        return loaders.named_dataset(key)
     except data.DataError as exc:
         errors[key] = str(exc)
         st.error(str(exc))
@@ -126,35 +118,21 @@ def architecture(ds) -> dict | None:
         ksize = c3.number_input("kernel size", 1, 11, key="tr_ksize")
         c1, c2, c3 = st.columns(3)
         stride = c1.number_input("stride", 1, 4, key="tr_stride")
-        padding = c2.selectbox("padding", ["same", "valid", "1", "2"], key="tr_padding",
+        padding = c2.selectbox("padding", builder_form.PADDINGS, key="tr_padding",
                                help="same: zero padding keeps the size (for stride 1); valid: no padding.")
-        pooling = c3.selectbox("pooling", ["max", "avg", "none"], key="tr_pooling")
+        pooling = c3.selectbox("pooling", builder_form.POOLINGS, key="tr_pooling")
         c1, c2, c3 = st.columns(3)
         activation = c1.selectbox("activation", list(specs.ACTIVATIONS), key="tr_activation")
         dense_w = c2.number_input("dense width (0: none)", 0, 1024, step=16, key="tr_dense")
         dropout_p = c3.slider("dropout", 0.0, 0.7, step=0.05, key="tr_dropout")
         batchnorm = st.checkbox("batch norm after each conv", key="tr_bn")
-        try:
-            kernels = [int(v) for v in kernels_txt.replace(" ", "").split(",") if v]
-        except ValueError:
-            st.error("Kernels per block: write whole numbers separated by commas, e.g. 16, 32.")
-            return None
-        if len(kernels) == 1:
-            kernels = kernels * int(blocks)
-        if len(kernels) != int(blocks):
-            st.error(f"Kernels per block lists {len(kernels)} numbers for {int(blocks)} blocks: give one number for "
-                     "all blocks, or one per block.")
-            return None
-        if any(v < 1 or v > 512 for v in kernels):
-            st.error("Each block needs between 1 and 512 kernels.")
-            return None
-        pad = padding if padding in ("same", "valid") else int(padding)
-        spec = specs.build_spec(blocks=int(blocks), kernels=kernels, kernel_size=int(ksize), stride=int(stride),
-                                padding=pad, pooling=None if pooling == "none" else pooling, activation=activation,
-                                batchnorm=batchnorm, dropout_p=float(dropout_p), dense_width=int(dense_w),
-                                input_shape=shape, num_classes=k)
-        specs.validate(spec)
-        return spec
+        return builder_form.builder_spec(blocks=blocks, kernels=kernels_txt, kernel_size=ksize, stride=stride,
+                                         padding=padding, pooling=pooling, activation=activation,
+                                         dense_width=dense_w, dropout_p=dropout_p, batchnorm=batchnorm,
+                                         input_shape=shape, num_classes=k)
+    except builder_form.BuilderInputError as exc:
+        st.error(str(exc))
+        return None
     except specs.SpecError as exc:
         st.error(f"This network cannot be built: {exc}")
         return None
@@ -167,10 +145,10 @@ st.caption("Choose data, an architecture and the knobs, then press Start. Traini
            "background: explore other pages, refresh, or open this page's address in a second tab, and the run "
            "is still here.")
 
-run_id = tv.attached_id(tv.RUN_PARAM, tv.RUN_KEY)
+run_id = rp.attached_id(rp.RUN_PARAM, rp.RUN_KEY)
 attached = registry().get(run_id)
 if run_id and attached is None:
-    tv.run_panel(run_id)          # explains that the run is gone
+    rp.run_panel(run_id)          # explains that the run is gone
 # With a run on screen its panel comes first and the settings fold away above it, so that a
 # reload or a fresh Start shows the curves without scrolling.
 settings = st.expander("Settings for a new run", expanded=False) if attached is not None else st.container()
@@ -182,8 +160,8 @@ with settings:
     with tab_data:
         left, right = st.columns([5, 6], gap="large")
         with left:
-            key = st.radio("Data set", train_cli.DATASETS, key="tr_dataset",
-                           format_func=train_cli.DATASET_LABELS.get)
+            key = st.radio("Data set", catalog.DATASETS, key="tr_dataset",
+                           format_func=catalog.DATASET_LABELS.get)
             loaded = load_data(key)
             if loaded is not None:
                 ds, official_test = loaded
@@ -194,7 +172,7 @@ with settings:
                                       help="Full MNIST / Fashion-MNIST keep their official 10,000-image test set.")
                 fractions = (round(1 - val_frac - test_frac, 6), val_frac, test_frac)
                 try:
-                    parts = train_cli.make_splits(ds, official_test, fractions)
+                    parts = training_split(ds, official_test, fractions)
                     st.caption(f"{ds.name}: train {len(parts.train):,} / validation {len(parts.val):,} / "
                                f"test {len(parts.test):,} images of {ds.input_shape[1]}×{ds.input_shape[2]} "
                                f"({'RGB' if ds.input_shape[0] == 3 else 'grey'}), {ds.num_classes} classes "
@@ -203,7 +181,7 @@ with settings:
                     st.error(str(exc))
                     parts = None
         if parts is not None:
-            right.plotly_chart(tv.label_histogram(parts, parts.train.class_names), key="tr_hist", width="stretch")
+            right.plotly_chart(label_histogram(parts, parts.train.class_names), key="tr_hist", width="stretch")
 
     with tab_arch:
         left, right = st.columns([5, 6], gap="large")
@@ -226,7 +204,7 @@ with settings:
             engine = c1.radio("engine", ["torch", "numpy"], key="tr_engine", horizontal=True,
                               format_func={"torch": "PyTorch", "numpy": "NumPy (from scratch)"}.get)
             optimizer = c2.selectbox("optimiser", list(OPTIMIZERS), key="tr_optimizer", format_func=OPTIMIZERS.get)
-            lr = st.select_slider("learning rate (log scale)", LRS, key="tr_lr", format_func=tv.fmt_lr)
+            lr = st.select_slider("learning rate (log scale)", LRS, key="tr_lr", format_func=fmt_lr)
             c1, c2, c3 = st.columns(3)
             batch = c1.select_slider("batch size", BATCHES, key="tr_batch")
             epochs = c2.number_input("epochs", 1, 200, key="tr_epochs")
@@ -266,35 +244,14 @@ with settings:
                           dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name, "key": key,
                                         "split": list(fractions), "split_seed": splits.DOC000_SEED})
         registry().submit(run)
-        tv.attach(tv.RUN_PARAM, tv.RUN_KEY, run.id)
+        rp.attach(rp.RUN_PARAM, rp.RUN_KEY, run.id)
         st.rerun()
     if cfg is not None:
         c2.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
 
-    with st.expander("Load a saved model (.safetensors)"):
-        up = st.file_uploader("Checkpoint", type=["safetensors"], key="tr_ckpt",
-                              help="A file downloaded from this page (weights + architecture). Nothing in it can run "
-                                   "code: it holds only tensors and JSON.")
-        if up is not None:
-            loaded_ckpt = st.session_state.get("_tr_ckpt")
-            if not loaded_ckpt or loaded_ckpt[0] != up.file_id:
-                try:
-                    loaded_ckpt = (up.file_id, checkpoints.from_bytes(up.getvalue()), None)
-                except checkpoints.CheckpointError as exc:
-                    loaded_ckpt = (up.file_id, None, str(exc))
-                st.session_state["_tr_ckpt"] = loaded_ckpt
-            _, ckpt, err = loaded_ckpt
-            if err:
-                st.error(f"{err} Nothing was changed.")
-            else:
-                st.caption(f"**{ckpt.name}**: {specs.count_params(ckpt.spec):,} parameters, "
-                           f"{len(ckpt.class_names)} classes, held-out accuracy {tv.fmt_pct(ckpt.meta.get('accuracy'))}.")
-                if st.button("Use as active model", key="tr_ckpt_use"):
-                    state.set_active_bundle(ckpt)
-                    st.session_state.pop(tv.EVAL_DATA_KEY, None)
-                    st.success(f"{ckpt.name} is now the active model on every page.")
+    checkpoint_views.load_saved_model()
 
 if attached is not None:
-    tv.run_panel(run_id)
+    rp.run_panel(run_id)
 else:
     st.info("Press **Start training**: the loss and accuracy curves appear here and update every second.")

@@ -3,24 +3,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn_core.data import datasets as data
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
+from ui import loaders
+from ui import neuron_views
 from ui import plots
 from ui import state
 
-st.set_page_config(layout="wide", page_title="Layer Explorer · CNN Explorer")
 bundle = state.sidebar_active_model()
 
 K = "lx_"
 WHATIF = K + "whatif"  # list of edits {'layer', 'out', 'in', 'kernel', 'zero', 'label'}, applied in order
 SRC_DRAWING, SRC_DIGIT = "Your drawing", "A digit from the data set"
-
-
-@st.cache_resource(show_spinner=False)
-def _digits() -> data.ImageDataset:
-    return data.load_bundled()
 
 
 def _reset_whatif() -> None:
@@ -35,8 +30,7 @@ def _add_edit(edit: dict) -> None:
 
 
 st.title("Layer Explorer")
-st.caption("The active model on one input: every layer's output in order, the kernels it learned, which pixels "
-           "drove its answer, and what happens when you change a kernel.")
+overview_box = st.container()  # the whole network first; filled once the input and the model are known
 
 # --- input ----------------------------------------------------------------------------------
 drawing = state.current_input()
@@ -49,7 +43,7 @@ with c_src:
     if src == SRC_DRAWING:
         image, described = np.asarray(drawing, dtype=np.float32), state.current_input_source() or "your drawing"
     else:
-        ds = _digits()
+        ds = loaders.bundled_digits()
         sevens = np.flatnonzero(ds.labels == 7)
         i = int(st.number_input("Digit number", 0, len(ds) - 1, int(sevens[0]) if sevens.size else 0, key=K + "digit"))
         image, described = ds.floats([i])[0, 0], f"bundled digit #{i} (label {ds.labels[i]})"
@@ -97,6 +91,9 @@ with c_pred:
                    f"({base.probabilities[base.predicted] * 100:.1f} %). The shared model is unchanged.")
         st.button("Reset to the trained model", key=K + "reset_top", on_click=_reset_whatif)
     st.plotly_chart(plots.prob_bars(result.probabilities, names, height=220), key=K + "fig_probs_top")
+
+with overview_box:
+    neuron_views.overview_section(model, result, spec, K, described)
 
 # --- what if ------------------------------------------------------------------------------------
 convs = intro.conv_kernels(model, spec)
@@ -235,8 +232,12 @@ with a1:
                "Grad-CAM: where the chosen conv layer's maps that favour this class are active. Both by captum.")
 try:
     with a2, st.spinner("Computing saliency and Grad-CAM with captum…"):
-        sal = intro.saliency(model, image, spec, int(target))
-        cam = intro.grad_cam(model, image, spec, int(target), cam_layer) if conv_idx else None
+        # the same model, edits, input, class and layer as the last rerun (a layer opened, a page revisit):
+        # nothing to compute again (captum: about 0.3 s of CPU per rerun, measured by benchmarks/classroom.py)
+        why = (bundle.model, repr(wi), state.digest(image), int(target), cam_layer)
+        sal = state.memo("explorer_saliency", why, lambda: intro.saliency(model, image, spec, int(target)))
+        cam = state.memo("explorer_gradcam", why, lambda: intro.grad_cam(model, image, spec, int(target), cam_layer)
+                         ) if conv_idx else None
 except intro.IntrospectionError as exc:
     st.error(str(exc))
 else:

@@ -1,59 +1,23 @@
 """Sweep: a hyper-parameter grid trained run after run in the background (documents 000 and 002)."""
 import streamlit as st
 
-st.set_page_config(layout="wide", page_title="Sweep · CNN Explorer", page_icon="🧪")
-
-import itertools  # noqa: E402
-import math  # noqa: E402
-
-from cnn_core.data import datasets as data  # noqa: E402
-from cnn_core.data import splits  # noqa: E402
-from cnn_core.models import specs  # noqa: E402
-from cnn_core.training import sweep as sw  # noqa: E402
-from cnn_core.training import cli as train_cli  # noqa: E402
-from cnn_core.training import ConfigError, TrainConfig, registry  # noqa: E402
-from ui import state  # noqa: E402
-from ui import training_views as tv  # noqa: E402
+from cnn_core.data import catalog, splits
+from cnn_core.data import datasets as data
+from cnn_core.data.splits import training_split
+from cnn_core.models import specs
+from cnn_core.training import sweep as sw
+from cnn_core.training import sweep_grid
+from cnn_core.training import ConfigError, TrainConfig, registry
+from ui import loaders, state
+from ui import run_panel as rp
+from ui.sweep_panel import sweep_panel
 
 state.sidebar_active_model()
-tv.keep_widget_state("sweep", ["sw_preset", "sw_dataset", "sw_epochs", "sw_engine", "sw_base", "sw_ax1", "sw_ax2",
+state.keep_widget_state("sweep", ["sw_preset", "sw_dataset", "sw_epochs", "sw_engine", "sw_base", "sw_ax1", "sw_ax2",
                                "sw_opt", "sw_lr", "sw_batch"], prefixes=("sw_v1_", "sw_v2_"))
 
 PRESET_LABELS = {"doc-000": "Document 000: kernels {8, 16, 24} × learning rate {0.001, 0.005, 0.01}",
                  "doc-002": "Document 002: dropout {0, 0.2, 0.3}", "custom": "Custom grid"}
-AXIS_DEFAULTS = {"kernels": "8, 16, 24", "lr": "0.001, 0.005, 0.01", "dropout": "0, 0.2, 0.3",
-                 "batch_size": "32, 64, 128", "dense_width": "32, 64, 128"}
-INT_AXES = {"kernels", "batch_size", "dense_width"}
-
-
-@st.cache_resource(show_spinner="Loading the data set…", max_entries=3)
-def named_dataset(key: str):
-    return train_cli.load_dataset(key)
-
-
-def parse_values(axis: str, text: str) -> list:
-    vals = []
-    for tok in text.replace(";", ",").split(","):
-        tok = tok.strip()
-        if not tok:
-            continue
-        try:
-            v = float(tok)
-        except ValueError:
-            v = math.nan
-        if not math.isfinite(v):
-            raise ValueError(f"{tok!r} is not a number: write the values of {sw.AXES[axis]} separated by commas, "
-                             f"e.g. {AXIS_DEFAULTS[axis]}.")
-        if axis in INT_AXES and v != int(v):
-            raise ValueError(f"{tok} is not a whole number: {sw.AXES[axis]} are counted, e.g. {AXIS_DEFAULTS[axis]}.")
-        vals.append(int(v) if axis in INT_AXES else v)
-    if not vals:
-        raise ValueError(f"The values box for {sw.AXES[axis]} is empty: write at least one value, e.g. "
-                         f"{AXIS_DEFAULTS[axis]}.")
-    if len(set(vals)) != len(vals):
-        raise ValueError(f"The values for {sw.AXES[axis]} repeat: list each value once.")
-    return vals
-
 
 st.title("Hyper-parameter sweep")
 st.caption("Document 000 compared 8, 16 and 24 kernels and three learning rates (best: 24 kernels, lr 0.01, "
@@ -61,13 +25,13 @@ st.caption("Document 000 compared 8, 16 and 24 kernels and three learning rates 
            "91.65–92.83 %). Here every cell of the grid trains in the background, one run after another, and the "
            "heatmap fills in.")
 
-sweep_id = tv.attached_id(tv.SWEEP_PARAM, tv.SWEEP_KEY)
+sweep_id = rp.attached_id(rp.SWEEP_PARAM, rp.SWEEP_KEY)
 left, right = st.columns([4, 8], gap="large")
 
 with left:
     choice = st.radio("Grid", list(PRESET_LABELS), format_func=PRESET_LABELS.get, key="sw_preset")
     key = st.selectbox("Data set", ["bundled", "mnist", "fashion-mnist"], key="sw_dataset",
-                       format_func=train_cli.DATASET_LABELS.get)
+                       format_func=catalog.DATASET_LABELS.get)
     c1, c2 = st.columns(2)
     epochs = c1.number_input("epochs per run", 1, 50, 3, key="sw_epochs",
                              help="The documents trained 20 (000) and 10 (002) epochs; fewer give a quick comparison.")
@@ -82,7 +46,7 @@ with left:
             st.rerun()
     else:
         try:
-            ds, official_test = named_dataset(key)
+            ds, official_test = loaders.named_dataset(key)
         except data.DataError as exc:
             errors[key] = str(exc)
             st.error(str(exc))
@@ -95,55 +59,45 @@ with left:
                 preset_name = st.selectbox("network", list(specs.PRESETS), key="sw_base")
                 c1, c2 = st.columns(2)
                 ax1 = c1.selectbox("axis 1", list(sw.AXES), key="sw_ax1", format_func=sw.AXES.get)
-                v1 = c2.text_input("values", AXIS_DEFAULTS[ax1], key=f"sw_v1_{ax1}")
+                v1 = c2.text_input("values", sweep_grid.AXIS_DEFAULTS[ax1], key=f"sw_v1_{ax1}")
                 c1, c2 = st.columns(2)
                 ax2 = c1.selectbox("axis 2 (optional)", ["none", *[a for a in sw.AXES if a != ax1]], key="sw_ax2",
                                    format_func=lambda a: "none" if a == "none" else sw.AXES[a])
-                v2 = c2.text_input("values", AXIS_DEFAULTS.get(ax2, ""), key=f"sw_v2_{ax2}", disabled=ax2 == "none")
+                v2 = c2.text_input("values", sweep_grid.AXIS_DEFAULTS.get(ax2, ""), key=f"sw_v2_{ax2}", disabled=ax2 == "none")
                 c1, c2, c3 = st.columns(3)
                 opt = c1.selectbox("optimiser", ["sgd", "momentum", "adam"], key="sw_opt")
                 lr = c2.number_input("learning rate", 1e-5, 10.0, 0.01, format="%g", key="sw_lr")
                 batch = c3.number_input("batch size", 1, 512, 64, key="sw_batch")
                 base = TrainConfig(spec=specs.preset(preset_name, ds.input_shape, ds.num_classes), optimizer=opt,
                                    lr=float(lr), batch_size=int(batch), epochs=int(epochs), engine=engine)
-                axes = {ax1: parse_values(ax1, v1)}
+                axes = {ax1: sweep_grid.parse_axis_values(ax1, v1)}
                 if ax2 != "none":
-                    axes[ax2] = parse_values(ax2, v2)
+                    axes[ax2] = sweep_grid.parse_axis_values(ax2, v2)
             else:
                 base, axes = sw.preset_config(choice, epochs=int(epochs), engine=engine,
                                               input_shape=ds.input_shape, num_classes=ds.num_classes)
                 st.caption(f"Network {base.spec['name']}, {base.describe().split(', ', 1)[1]}.")
-            n = 1
-            for v in axes.values():
-                n *= len(v)
-            if n > 25:
-                problem = f"{n} runs is too many for one sweep here; keep the grid at 25 cells or fewer."
-            for params in ([dict(zip(axes, c)) for c in itertools.product(*axes.values())]
-                           if problem is None else []):
-                sw.apply_params(base, params).validate(ds.input_shape, ds.num_classes)
+            sweep_grid.check_grid(base, axes, ds.input_shape, ds.num_classes)
         except (ValueError, ConfigError, specs.SpecError) as exc:
             problem = str(exc)
     if problem:
         st.error(problem)
     elif axes:
-        cells = 1
-        for v in axes.values():
-            cells *= len(v)
-        st.caption(f"{cells} runs × {int(epochs)} epoch(s), one after another.")
+        st.caption(f"{sweep_grid.grid_size(axes)} runs × {int(epochs)} epoch(s), one after another.")
 
     current = None if sweep_id is None else registry().get_sweep(sweep_id)
     if st.button("Start sweep", type="primary", disabled=base is None or problem is not None, key="sw_start",
                  width="stretch", help="Starting a new sweep stops the one this page is showing."):
         if current is not None and current.alive:
             current.stop()
-        parts = train_cli.make_splits(ds, official_test, splits.DOC000_FRACTIONS)
+        parts = training_split(ds, official_test)
         sweep = sw.Sweep(base, axes, parts.train, parts.val, parts.test, name=base.spec["name"],
                          dataset_info={"name": ds.name, "key": key, **splits.doc000_info()})
         sweep.start()
-        tv.attach(tv.SWEEP_PARAM, tv.SWEEP_KEY, sweep.id)
+        rp.attach(rp.SWEEP_PARAM, rp.SWEEP_KEY, sweep.id)
         st.rerun()
 
 with right:
-    tv.sweep_panel(sweep_id)
+    sweep_panel(sweep_id)
     if sweep_id is None or registry().get_sweep(sweep_id) is None:
         st.info("Press **Start sweep**: the table and the heatmap of validation accuracy fill in as each run ends.")

@@ -1,31 +1,19 @@
 """Evaluate: judge the active model like the documents did (confusion matrix, per-class report, top-k)."""
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.set_page_config(layout="wide", page_title="Evaluate · CNN Explorer", page_icon="📊")
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from cnn_core.data import datasets as data  # noqa: E402
-from cnn_core.data import splits  # noqa: E402
-from cnn_core.inference import evaluation  # noqa: E402
-from cnn_core.training import cli as train_cli  # noqa: E402
-from cnn_core.data.folders import FolderDatasetError, load_zip  # noqa: E402
-from cnn_core.training import registry  # noqa: E402
-from ui import state  # noqa: E402
-from ui import training_views as tv  # noqa: E402
+from cnn_core import limits
+from cnn_core.data import catalog
+from cnn_core.data import datasets as data
+from cnn_core.data.folders import FolderDatasetError, load_zip
+from cnn_core.inference import evaluation
+from cnn_core.training import registry
+from ui import loaders, state
+from ui.image_grid import image_grid
+from ui.train_charts import confusion_figure, fmt_pct
 
 bundle = state.sidebar_active_model()
-
-
-@st.cache_resource(show_spinner="Loading the data set…", max_entries=3)
-def named_dataset(key: str):
-    return train_cli.load_dataset(key)
-
-
-@st.cache_resource(show_spinner=False)
-def bundled_parts():
-    return splits.doc000_split(data.load_bundled())
 
 
 def data_options(bundle) -> dict:
@@ -34,7 +22,7 @@ def data_options(bundle) -> dict:
     meta = bundle.meta
     info = meta.get("data") or {}
     run = registry().get(meta.get("run_id"))
-    stash = st.session_state.get(tv.EVAL_DATA_KEY) or {}
+    stash = st.session_state.get(state.EVAL_DATA_KEY) or {}
     test = run.test_ds if run is not None else (stash.get("test") if stash.get("run_id") == meta.get("run_id") else None)
     val = run.val_ds if run is not None else (stash.get("val") if stash.get("run_id") == meta.get("run_id") else None)
     if meta.get("run_id") and test is not None and len(test):
@@ -45,9 +33,10 @@ def data_options(bundle) -> dict:
     k = int(bundle.spec["num_classes"])
     key = info.get("key")
     if key in ("mnist", "fashion-mnist"):
-        opts[f"{train_cli.DATASET_LABELS[key].split(' (')[0]} official test set (10,000)"] = lambda: named_dataset(key)[1]
+        opts[f"{catalog.DATASET_LABELS[key].split(' (')[0]} official test set (10,000)"] = \
+            lambda: loaders.named_dataset(key)[1]
     if shape == (1, 28, 28) and k == 10 and key in (None, "bundled"):
-        parts = bundled_parts()
+        parts = loaders.bundled_split()
         if not meta.get("run_id"):
             held = data.ImageDataset("bundled held-out digits", np.concatenate([parts.val.images, parts.test.images]),
                                      np.concatenate([parts.val.labels, parts.test.labels]), parts.test.class_names)
@@ -58,7 +47,7 @@ def data_options(bundle) -> dict:
 
 
 def upload_dataset(bundle):
-    up = st.file_uploader("Zip of class folders", type=["zip"], key="ev_zip",
+    up = st.file_uploader("Zip of class folders", type=["zip"], key="ev_zip", max_upload_size=limits.MAX_ZIP_MB,
                           help="The same class folders as the model's classes, e.g. 0/ … 9/.")
     if up is None:
         return None
@@ -116,10 +105,10 @@ K = len(names)
 preds = ev.preds
 
 c = st.columns(4)
-c[0].metric("accuracy", tv.fmt_pct(ev.accuracy), help=f"{int((preds == ev.labels).sum()):,} of {len(ds):,} correct")
+c[0].metric("accuracy", fmt_pct(ev.accuracy), help=f"{int((preds == ev.labels).sum()):,} of {len(ds):,} correct")
 kmax = min(5, K)
 top_k = c[1].slider("k", 1, kmax, min(3, kmax), key="ev_k")
-c[2].metric(f"top-{top_k} accuracy", tv.fmt_pct(ev.top_k(top_k)),
+c[2].metric(f"top-{top_k} accuracy", fmt_pct(ev.top_k(top_k)),
             help="The true class is among the k most probable classes.")
 c[3].metric("mistakes", f"{int((preds != ev.labels).sum()):,}")
 
@@ -152,7 +141,7 @@ with left:
     if st.session_state.get("ev_true") not in names or st.session_state.get("ev_pred") not in names:
         st.session_state["ev_true"], st.session_state["ev_pred"] = names[worst[0]], names[worst[1]]
     shown_cell = (names.index(st.session_state["ev_true"]), names.index(st.session_state["ev_pred"]))
-    st.plotly_chart(tv.confusion_figure(cm, names, mode == "row-normalised", shown_cell), key="ev_cm",
+    st.plotly_chart(confusion_figure(cm, names, mode == "row-normalised", shown_cell), key="ev_cm",
                     on_select="rerun", selection_mode="points", width="stretch")
 with right:
     st.subheader("Images in a cell")
@@ -165,7 +154,7 @@ with right:
     st.markdown(f"**{len(idx):,} image(s)** of class **{names[t]}** predicted as **{names[pcls]}** ({kind}).")
     shown = idx[np.argsort(-ev.probs[idx, pcls], kind="stable")][:24]
     if len(shown):
-        tv.image_grid(ds.images[shown], [f"{ev.probs[i, pcls]:.0%}" for i in shown], per_row=5)
+        image_grid(ds.images[shown], [f"{ev.probs[i, pcls]:.0%}" for i in shown], per_row=5)
 
 st.subheader("Per-class report")
 report = ev.report()
@@ -186,7 +175,7 @@ st.caption(f"scikit-learn's classification_report: precision = correct among tho
 st.subheader("Most confident mistakes")
 mistakes = ev.mistakes(16)
 if len(mistakes):
-    tv.image_grid(ds.images[mistakes],
+    image_grid(ds.images[mistakes],
                   [f"{names[ev.labels[i]]} → {names[preds[i]]} ({ev.probs[i, preds[i]]:.0%})" for i in mistakes],
                   per_row=8)
     st.caption("Caption: true class → predicted class (the model's probability for its wrong answer).")

@@ -9,7 +9,6 @@ from cnn_core.lessons import exercises as E
 from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
 
-st.set_page_config(layout="wide", page_title="Practice · CNN Explorer")
 
 K = "pr_"
 ANY = "Any kind"

@@ -1,0 +1,159 @@
+"""Draw & Predict: draw a digit (or upload one, or pick a bundled one) and see what the CNN sees and says."""
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from cnn_core.inference import predict
+from cnn_core.inference import preprocess
+from ui import loaders, plots, state
+
+bundle = state.sidebar_active_model()
+
+CANVAS_PX = 280
+SOURCES = ("Draw", "Upload a picture", "Random bundled digit")
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+DRAWING = "your drawing"
+
+
+@st.cache_resource(show_spinner=False)
+def warmed_up(_model, model_id: int) -> bool:
+    """One throw-away forward pass per model, so the timing shown is the steady state, not torch's first call."""
+    predict.predict_image(_model, np.zeros((28, 28), np.float32))
+    return True
+
+
+def predicted_canvas(bundle, picture: np.ndarray):
+    """predict_canvas, remembered for this session's last picture and model: a rerun that did not
+    change the drawing (the pen slider, a rerun of the page) does not preprocess and predict again."""
+    return state.memo("draw_prediction", (bundle.model, state.digest(picture)),
+                      lambda: predict.predict_canvas(bundle.model, picture))
+
+
+def canvas_key() -> str:
+    # A new key mounts a fresh, empty canvas: that is how "Clear" works.
+    return f"draw_canvas_{st.session_state.get('draw_canvas_n', 0)}"
+
+
+def clear_canvas() -> None:
+    st.session_state["draw_canvas_n"] = st.session_state.get("draw_canvas_n", 0) + 1
+    if state.current_input_source() == DRAWING:
+        state.set_current_input(None)
+
+
+st.title("Draw & Predict")
+st.caption("Draw a digit from 0 to 9. The network never sees your canvas: it sees the 28×28 picture in the "
+           "middle, made the way MNIST's digits were made. Every stroke updates the answer.")
+
+shape = tuple(bundle.spec.get("input_shape", ()))
+if shape != (1, 28, 28):
+    st.error(f"The active model, {bundle.name}, expects {'×'.join(map(str, shape))} inputs, but this page makes "
+             "1×28×28 digits. Choose “Use the default model” in the sidebar.")
+    st.stop()
+
+warmed_up(bundle.model, id(bundle.model))
+
+
+@st.fragment
+def draw_and_predict(bundle) -> None:
+    """Input, what the model sees, what it says. A fragment: a stroke (or any control here) reruns
+    only this part, not the title, the sidebar or the model check above."""
+    # The first column must hold the whole 280 px canvas (a narrower column clips its right edge, where
+    # strokes then vanish): at 1280 px with the sidebar open it gets about 300 px.
+    col_in, col_seen, col_out = st.columns([1.35, 1, 1.05], gap="medium")
+    steps: preprocess.PreprocessSteps | None = None
+    image28: np.ndarray | None = None
+    pred: predict.Prediction | None = None
+    source_text = ""
+    true_label: int | None = None
+    hint = ""
+
+    with col_in:
+        source = st.radio("Input", SOURCES, horizontal=True, key="draw_source")
+        if source == "Draw":
+            pen = st.slider("Pen width (canvas pixels)", 4, 50, 20, key="draw_pen")
+            result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000",
+                               height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
+                               return_image_data=True, key=canvas_key())
+            st.button("Clear the canvas", key="draw_clear", icon=":material/delete:", on_click=clear_canvas)
+            st.caption("Undo and redo: the curved arrows above the canvas; the bin there clears it too.")
+            picture = result.image_data
+            if picture is None:
+                hint = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
+            else:
+                try:
+                    steps, pred = predicted_canvas(bundle, picture)
+                    image28, source_text = steps.image, DRAWING
+                except preprocess.EmptyImageError:
+                    hint = "The canvas is empty. Draw a digit: the prediction appears when you lift the pen."
+                    if state.current_input_source() == DRAWING:
+                        state.set_current_input(None)
+        elif source == "Upload a picture":
+            upload = st.file_uploader("A picture of one digit (PNG, JPEG, GIF, BMP, WebP, TIFF)", type=UPLOAD_TYPES,
+                                      key="draw_upload")
+            st.caption("A photo of a digit on paper works too: dark ink on a light background is inverted.")
+            if upload is None:
+                hint = "Upload a picture of a digit to see what the network makes of it."
+            else:
+                try:
+                    rgba = preprocess.load_image_file(upload.getvalue())
+                    steps, pred = predict.predict_canvas(bundle.model, rgba)
+                    image28, source_text = steps.image, f"uploaded picture {upload.name}"
+                    st.image(rgba, caption=f"{upload.name}: {rgba.shape[1]}×{rgba.shape[0]} px", width=240)
+                except preprocess.ImageFileError as exc:
+                    st.error(str(exc))
+                except preprocess.EmptyImageError:
+                    st.error(f"{upload.name} looks blank: no ink stands out from the background. "
+                             "Upload a picture with one clearly visible digit.")
+        else:
+            ds = loaders.bundled_digits()
+            if st.button("Pick another random digit", key="draw_pick", icon=":material/casino:") \
+                    or "draw_random_idx" not in st.session_state:
+                st.session_state["draw_random_idx"] = int(np.random.default_rng().integers(len(ds)))
+            idx = st.session_state["draw_random_idx"]
+            true_label = int(ds.labels[idx])
+            image28 = ds.floats([idx])[0, 0]
+            pred = predict.predict_image(bundle.model, image28)
+            source_text = f"bundled digit #{idx} (label {ds.class_names[true_label]})"
+            st.image(np.kron(ds.images[idx, 0], np.ones((10, 10), np.uint8)), width=CANVAS_PX,
+                     caption=f"Bundled MNIST digit #{idx:,} of {len(ds):,}")
+            st.markdown(f"True label: **{ds.class_names[true_label]}**")
+
+    with col_seen:
+        st.subheader("What it sees")
+        if image28 is None:
+            st.info(hint or "No input yet.")
+        else:
+            st.plotly_chart(plots.heatmap(image28, value_name="pixel", height=270, colorbar=False),
+                            key="draw_input_heatmap")
+            st.caption("The model's 28×28 input: 0 = black, 1 = white. Hover a pixel for its value.")
+            if steps is not None:
+                with st.expander("How the picture became 28×28", expanded=False):
+                    st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(steps.describe(), 1)))
+            else:
+                st.caption("A bundled MNIST digit is already 28×28 with its centre of mass at the centre: "
+                           "it goes to the network unchanged.")
+
+    with col_out:
+        st.subheader("What it says")
+        if image28 is None or pred is None:
+            st.info("No guess without a digit.")
+        else:
+            names = bundle.class_names
+            st.metric("Prediction", names[pred.label], delta=f"{pred.confidence * 100:.1f} % probability",
+                      delta_color="off", delta_arrow="off")
+            if true_label is not None:
+                st.markdown(":material/check_circle: **Right**: that is the true label." if pred.label == true_label
+                            else f":material/cancel: **Wrong**: the true label is **{names[true_label]}**.")
+            st.plotly_chart(plots.prob_bars(pred.probs, names, height=280), key="draw_probs")
+            z = pred.logits.astype(np.float64) - float(pred.logits.max())   # shifting all logits changes nothing
+            st.caption(r"Softmax turns the ten logits $z$ into probabilities $p_i = e^{z_i} / \sum_j e^{z_j}$. "
+                       f"With the logits shifted so the largest is 0 (which changes nothing): "
+                       f"$p({names[pred.label]}) = e^0 / {np.exp(z).sum():.4f} = {pred.confidence:.3f}$.")
+            timing = (f"preprocessing {pred.preprocess_seconds * 1000:.1f} ms + model {pred.model_seconds * 1000:.1f} ms"
+                      if pred.preprocess_seconds else f"model {pred.model_seconds * 1000:.1f} ms")
+            st.caption(f"Prediction took {pred.seconds * 1000:.1f} ms ({timing}) on this server's CPU.")
+            state.set_current_input(image28, source_text)
+            st.caption(f"The Convolution and Layer Explorer pages now use this input ({source_text}).")
+
+
+draw_and_predict(bundle)

@@ -1,0 +1,99 @@
+"""The Backpropagation page through AppTest: the four stages on one input, every layer's panel, an
+update step that lowers the loss, and the proof (autograd and central differences) on the page."""
+import re
+
+import numpy as np
+import pytest
+
+from cnn_core.data import datasets as data
+from ui import backprop_views as bv
+from ui import state
+
+PAGE = "app_pages/9_Backpropagation.py"
+
+
+@pytest.fixture
+def at(open_page):
+    return open_page(PAGE, run=False)
+
+
+def box(at, testid: str) -> str:
+    hits = [m.value for m in at.markdown if f"data-testid='{testid}'" in m.value]
+    assert hits, f"no {testid} on the page"
+    return re.sub("<[^>]+>", "", hits[0])
+
+
+def tiny(text: str) -> bool:
+    """'… is 4.4×10⁻¹⁶.' : a difference of 10⁻¹⁰ or less."""
+    m = re.search(r"×10⁻([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", text)
+    return m is not None and int(m.group(1).translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))) >= 10
+
+
+def test_the_four_stages_on_a_bundled_digit(at):
+    at.run()
+    assert not at.exception and not at.error
+    assert [h.value for h in at.subheader][:4] == ["1 · Forward: each layer's output", "2 · Loss: how wrong is the answer?",
+                                                  "3 · Backward: the chain rule, layer by layer",
+                                                  "4 · Update: W ← W − η·∂L/∂W"]
+    assert at.selectbox(key=f"{bv.K}label_A digit from the data set_bundled digit #{_first_three()}").value == 3
+    # the default layer is the first conv layer, its centre weight of kernel 1 written out as a sum
+    assert box(at, "bp-sum").startswith("∂L/∂W[1, 1, 2, 2] = Σ over the 26×26 positions of δ")
+    assert "more terms" in box(at, "bp-sum")
+    assert tiny(box(at, "bp-autograd")) and "14,394 gradients" in box(at, "bp-autograd")
+    assert "∂L/∂W[1, 1, 2, 2] of layer 1" in box(at, "bp-numerical") and tiny(box(at, "bp-numerical"))
+    assert box(at, "bp-update").startswith("W[1, 1, 2, 2] ← W[1, 1, 2, 2] − η · ∂L/∂W[1, 1, 2, 2] = ")
+
+
+def _first_three() -> int:
+    ds = data.load_bundled()
+    return int(np.flatnonzero(ds.labels == 3)[0])
+
+
+def test_apply_one_step_lowers_the_loss_on_this_input(at):
+    at.run()
+    at.button(key=f"{bv.K}step").click().run()
+    assert not at.exception and not at.error
+    hist = at.session_state[bv.HISTORY]
+    assert len(hist) == 2 and hist[1]["loss"] < hist[0]["loss"]
+    loss = next(m for m in at.metric if m.label == "Loss on this input")
+    assert float(loss.value.split()[0]) == pytest.approx(hist[1]["loss"], abs=1e-4)
+    assert loss.delta.startswith("-")
+    assert "has taken 1 step(s) on this input" in at.info[0].value
+    at.button(key=f"{bv.K}step").click().run()
+    hist = at.session_state[bv.HISTORY]
+    assert len(hist) == 3 and hist[2]["loss"] < hist[1]["loss"]
+    # the proof follows the updated weights
+    assert tiny(box(at, "bp-autograd"))
+    at.button(key=f"{bv.K}reset").click().run()
+    assert at.session_state[bv.VERSION] == 0 and at.session_state[bv.HISTORY] == []
+
+
+@pytest.mark.parametrize("layer,starts", [(4, "∂L/∂W["), (2, "max over rows"), (1, "x = "), (3, "Flatten only reshapes")])
+def test_every_layer_kind_writes_its_arithmetic(at, layer, starts):
+    at.run()
+    at.selectbox(key=f"{bv.K}layer").set_value(layer).run()
+    assert not at.exception and not at.error
+    assert box(at, "bp-sum").startswith(starts)
+    assert tiny(box(at, "bp-numerical"))
+
+
+def test_the_drawing_is_the_input_and_its_label_what_the_trained_model_reads(at):
+    ds = data.load_bundled()
+    seven = ds.floats([int(np.flatnonzero(ds.labels == 7)[0])])[0, 0]
+    at.session_state[state.CURRENT_INPUT] = seven
+    at.session_state[state.CURRENT_INPUT_SOURCE] = "your drawing"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.radio(key=f"{bv.K}source").value == "Your drawing"
+    assert at.selectbox(key=f"{bv.K}label_Your drawing_your drawing").value == 7
+    assert "−ln p_y" in "".join(m.value for m in at.markdown)
+
+
+def test_the_active_models_architecture_with_batch_norm(at):
+    at.run()
+    at.radio(key=f"{bv.K}net").set_value("active").run()
+    assert not at.exception and not at.error
+    assert tiny(box(at, "bp-autograd"))
+    at.button(key=f"{bv.K}step").click().run()
+    hist = at.session_state[bv.HISTORY]
+    assert hist[1]["loss"] < hist[0]["loss"]
