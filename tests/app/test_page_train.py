@@ -150,11 +150,13 @@ def test_a_refresh_or_second_tab_reattaches_through_the_query_parameter(monkeypa
         tab.query_params["run"] = run.id
         tab.run()
         assert any(f"Run `{run.id}`" in m for m in _texts(tab, "markdown"))
-        time.sleep(1.0)
+        deadline = time.monotonic() + 30                       # the worker process starts, then steps
+        while run.snapshot().step == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
         tab.run()                                              # the fragment's next tick
         assert "Training: step" in _progress_text(tab) and not tab.exception
         tab.button(key=f"stop_{run.id}").click().run()
-        assert run.join(1.5) and run.snapshot().state == "stopped"
+        assert run.join(10) and run.snapshot().state == "stopped"
         assert any("Stopped by you" in w for w in _texts(tab, "warning"))
     finally:
         run.stop()
