@@ -34,6 +34,7 @@ class Job:
     dataset: str
     total_steps: int
     engine_factory: Callable[[TrainConfig], Engine] = make_engine
+    dataset_info: dict = field(default_factory=dict)    # name, key, split…: labels a checkpoint made elsewhere (Ray)
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ class TrainingRun:
         """What a backend needs to execute this run (``data=False``: without the images)."""
         train, val, test = (self.train_ds, self.val_ds, self.test_ds) if data else (None, None, None)
         return Job(self.id, self.name, self.config, train, val, test, self.dataset_info.get("name", ""),
-                   self.total_steps, self.engine_factory)
+                   self.total_steps, self.engine_factory, dict(self.dataset_info))
 
     # --- control -------------------------------------------------------------------------------
 

@@ -203,3 +203,29 @@ def test_an_address_where_nothing_listens_fails_fast_with_one_sentence():
         ray_backend.check_reachable("ray://nowhere")
     ray_backend.check_reachable("auto")            # left to Ray
     assert time.monotonic() - t0 < 5
+
+
+def test_the_train_page_of_a_second_server_shows_and_stops_a_run_by_its_url(ray_cluster, parts, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    first = RunRegistry(backend=ray_backend.RayBackend(ray_cluster))
+    run = first.submit(_run(parts, batch_size=10, epochs=500))
+    _until(lambda: run.snapshot().step > 0, what="the first step")
+    # This process's own registry is now "another web server" on the same cluster.
+    second = RunRegistry(backend=ray_backend.RayBackend(ray_cluster))
+    monkeypatch.setattr(sys.modules["cnn_core.training.registry"], "_REGISTRY", second)
+    monkeypatch.chdir(ROOT)
+    tab = AppTest.from_file(str(ROOT / "app_pages" / "6_Train.py"), default_timeout=60)
+    tab.query_params["run"] = run.id
+    tab.run()
+    assert not tab.exception and any(f"Run `{run.id}`" in m.value for m in tab.markdown)
+    assert "Training: step" in tab.get("progress")[0].proto.text
+    tab.button(key=f"stop_{run.id}").click().run()
+    _until(lambda: run.snapshot().ended, timeout=20, what="stopped")
+    tab.run()
+    assert any("Stopped by you" in w.value for w in tab.warning) and not tab.exception
+    assert tab.button(key=f"use_{run.id}") is not None          # the weights came over from the cluster
+    first.shutdown()
+    second.shutdown()
