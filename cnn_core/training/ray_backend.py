@@ -197,7 +197,7 @@ class RayBackend:
                 self._local[job.id] = record
                 self._starting.pop(job.id, None)
             starting.set()
-            on_end(job.id)
+            threading.Thread(target=on_end, args=(job.id,), daemon=True).start()   # not under the caller's locks
             return
         with self._lock:
             self._handles[job.id] = handle

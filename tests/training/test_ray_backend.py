@@ -192,7 +192,8 @@ def test_without_ray_installed_a_run_fails_with_one_sentence(monkeypatch, parts)
     run = runs.submit(_run(parts))
     snap = run.snapshot()
     assert snap.state == "failed" and "Ray is not installed" in snap.message and "pip install -e .[ray]" in snap.message
-    assert runs.active_count() == 0 and runs.get("0123456789") is None
+    _until(lambda: runs.active_count() == 0, timeout=5, what="the slot freed")
+    assert runs.get("0123456789") is None
 
 
 def test_an_address_where_nothing_listens_fails_fast_with_one_sentence():
