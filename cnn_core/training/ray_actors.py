@@ -104,7 +104,9 @@ class RunActor:
         self._checkpoint: bytes | None = None
         self._lock = threading.Lock()
         me = ray.get_runtime_context().current_actor
-        self._task = ray.remote(train_task).options(num_cpus=num_cpus, max_retries=0,
+        from cnn_core.training.ray_connect import remote
+
+        self._task = remote(train_task).options(num_cpus=num_cpus, max_retries=0,
                                                     name=f"cnn-train-{job.id}").remote(job, me)
         threading.Thread(target=self._watch_task, daemon=True).start()
         threading.Thread(target=_exit_later, args=(keep_s, self._record.ended), daemon=True).start()
@@ -118,7 +120,7 @@ class RunActor:
             if not self._record.ended.is_set():
                 raise RuntimeError("the task ended without reporting how")
         except Exception as exc:  # noqa: BLE001
-            from cnn_core.training.ray_backend import short
+            from cnn_core.training.ray_connect import short
 
             if self._command == "stop" and self._record.state == "queued":
                 return

@@ -17,95 +17,15 @@ when a Ray backend is first used.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import replace
 from typing import Callable
 
 from cnn_core.training.backends import Ended, Job, RunRecord
+from cnn_core.training.ray_connect import (ENV_ADDRESS, NAMESPACE, SWEEP_PREFIX, RayUnavailable, _env_float, _errors,
+                                           address, check_reachable, connect, remote, short)
 from cnn_core.training.snapshot import RunSnapshot
-
-ENV_ADDRESS = "CNN_EXPLORER_RAY_ADDRESS"
-NAMESPACE = "cnn-explorer"
-SWEEP_PREFIX = "sweep-"
-
-
-class RayUnavailable(RuntimeError):
-    """Ray is not installed or the cluster cannot be reached; the message is one sentence for the page."""
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-def address() -> str | None:
-    """The cluster address from $CNN_EXPLORER_RAY_ADDRESS, or None (runs stay on this machine)."""
-    value = os.environ.get(ENV_ADDRESS, "").strip()
-    return value or None
-
-
-_CONNECT_LOCK = threading.Lock()
-
-
-def connect(addr: str | None = None):
-    """The ``ray`` module, connected to ``addr`` (default: $CNN_EXPLORER_RAY_ADDRESS) if this process
-    is not connected yet. Raises ``RayUnavailable`` with a sentence for the page."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise RayUnavailable(f"{ENV_ADDRESS} is set but Ray is not installed here: install it with "
-                             "`pip install -e .[ray]` (or `make install-ray`), or unset the variable.") from exc
-    with _CONNECT_LOCK:
-        if ray.is_initialized():
-            return ray
-        addr = addr or address() or "local"
-        check_reachable(addr)
-        try:
-            if addr == "local":
-                ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
-            else:
-                ray.init(address=addr, namespace=NAMESPACE, log_to_driver=False)
-        except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError…
-            raise RayUnavailable(f"The Ray cluster is unreachable: could not connect to {addr!r} ({short(exc)}).") \
-                from exc
-    return ray
-
-
-def check_reachable(addr: str, timeout: float = 3.0) -> None:
-    """Fail fast, with a sentence, when nothing listens at ``addr`` ("host:port" or "ray://host:port"):
-    ``ray.init`` itself would wait for minutes. "auto" and "local" are left to Ray."""
-    import socket
-
-    if addr in ("auto", "local"):
-        return
-    hostport = addr.split("://", 1)[-1].rstrip("/")
-    host, _, port = hostport.rpartition(":")
-    if not host or not port.isdigit():
-        raise RayUnavailable(f"{ENV_ADDRESS}={addr!r} is not a Ray address: use \"auto\", \"local\", "
-                             "\"host:6379\" or \"ray://host:10001\".")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as exc:
-        raise RayUnavailable(f"The Ray cluster is unreachable: nothing answers at {hostport} ({short(exc)}).") \
-            from exc
-
-
-def short(exc: BaseException, limit: int = 160) -> str:
-    """The first line of an exception's message, cut to ``limit`` characters."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _errors(ray):
-    """(actor gone, timed out) exception classes of this Ray version."""
-    ex = ray.exceptions
-    gone = tuple(getattr(ex, n) for n in ("RayActorError", "ActorDiedError", "ActorUnavailableError") if hasattr(ex, n))
-    return gone, ex.GetTimeoutError
-
 
 def _failed(snap: RunSnapshot, message: str) -> RunSnapshot:
     return replace(snap, state="failed", stop_reason="error", message=message, eta_s=None, queue_position=0)
@@ -175,17 +95,20 @@ class RayBackend:
     # --- the Backend interface ----------------------------------------------------------------
 
     def start(self, job: Job, on_end: Callable[[str], None] = lambda run_id: None) -> None:
-        """Create the run's actor (named by the run id) and a thread here that calls ``on_end`` once it ends.
+        """Hand the run to the cluster from a thread of its own (Start answers at once), which then
+        waits for it to end and calls ``on_end``. A cluster that cannot be reached fails the run with a
+        sentence instead of raising."""
+        with self._lock:
+            self._starting[job.id] = threading.Event()
+            self._jobs[job.id] = replace(job, train=None, val=None, test=None)
+        threading.Thread(target=self._create, args=(job, on_end), name=f"cnn-ray-{job.id}", daemon=True).start()
 
-        A cluster that cannot be reached fails the run with a sentence instead of raising."""
+    def _create(self, job: Job, on_end: Callable[[str], None]) -> None:
         from cnn_core.training.ray_actors import RunActor, run_info
 
-        starting = threading.Event()
-        with self._lock:
-            self._starting[job.id] = starting
         try:
-            ray = self.ray()
-            actor = ray.remote(RunActor).options(
+            self.ray()
+            actor = remote(RunActor).options(
                 name=job.id, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0,
                 max_concurrency=8, max_restarts=0)
             handle = actor.remote(job, run_info(job), self.keep_s, self.num_cpus)
@@ -195,17 +118,13 @@ class RayBackend:
             record.end(Ended("failed", "error", text))
             with self._lock:
                 self._local[job.id] = record
-                self._starting.pop(job.id, None)
-            starting.set()
-            threading.Thread(target=on_end, args=(job.id,), daemon=True).start()   # not under the caller's locks
+                self._starting.pop(job.id).set()
+            on_end(job.id)
             return
         with self._lock:
             self._handles[job.id] = handle
-            self._jobs[job.id] = replace(job, train=None, val=None, test=None)
-            self._starting.pop(job.id, None)
-        starting.set()
-        threading.Thread(target=self._watch, args=(job.id, on_end), name=f"cnn-ray-watch-{job.id}",
-                         daemon=True).start()
+            self._starting.pop(job.id).set()
+        self._watch(job.id, on_end)
 
     def _watch(self, run_id: str, on_end: Callable[[str], None]) -> None:
         """Wait (here, cheaply) for the run to end, then free its place in this server's registry."""
@@ -225,6 +144,8 @@ class RayBackend:
             return local.snapshot()
         if last is not None and last.ended:
             return last
+        if run_id in self._starting:
+            return self._waiting(run_id, "Sending the run to the Ray cluster…")
         try:
             h = self._handle(run_id)
         except RayUnavailable as exc:
@@ -241,8 +162,8 @@ class RayBackend:
             if snap is None:
                 return None
         except timed_out:
-            if last is None:       # not placed yet, most likely waiting for a free CPU
-                return self._waiting(run_id)
+            if last is None:       # its actor is not placed yet, or the cluster is slow
+                return self._waiting(run_id, "Waiting for the Ray cluster to place the run; it starts by itself.")
             return self._unreachable(run_id, last, f"The Ray cluster is unreachable: no answer from the run "
                                                    f"within {self.timeout:g} s.")
         except Exception as exc:  # noqa: BLE001 - a lost connection, a dead GCS…
@@ -251,13 +172,11 @@ class RayBackend:
             self._last[run_id] = snap
         return snap
 
-    def _waiting(self, run_id: str) -> RunSnapshot | None:
+    def _waiting(self, run_id: str, message: str) -> RunSnapshot | None:
+        """A queued snapshot of one of this server's runs, before the cluster has told anything about it."""
         with self._lock:
             job = self._jobs.get(run_id)
-        if job is None:
-            return None
-        return replace(RunRecord(job).snapshot(), message="Waiting for a free CPU on the Ray cluster (or for the "
-                                                          "cluster to answer). It starts by itself.")
+        return None if job is None else replace(RunRecord(job).snapshot(), message=message)
 
     def _unreachable(self, run_id: str, last: RunSnapshot | None, message: str) -> RunSnapshot | None:
         """What a run reads as while the cluster does not answer: its last snapshot with the sentence
@@ -296,12 +215,10 @@ class RayBackend:
                 h = self._handle(run_id)
                 if h is None:
                     return True
-                ray = self.ray()
-                gone, timed_out = _errors(ray)
                 if self._get(h.wait.remote(min(left, 5.0)), min(left, 5.0) + self.timeout):
                     return True
-            except Exception as exc:  # noqa: BLE001
-                if isinstance(exc, _errors(self.ray())[0]):
+            except Exception as exc:  # noqa: BLE001 - gone: ended; timed out or unreachable: ask again
+                if not isinstance(exc, RayUnavailable) and isinstance(exc, _errors(self.ray())[0]):
                     return True
                 time.sleep(min(0.5, left))
             if deadline is not None and time.monotonic() >= deadline:
@@ -372,8 +289,8 @@ class RayBackend:
         from cnn_core.training.ray_actors import SweepActor
         from cnn_core.training.ray_handles import RemoteSweep
 
-        ray = self.ray()
-        actor = ray.remote(SweepActor).options(
+        self.ray()
+        actor = remote(SweepActor).options(
             name=SWEEP_PREFIX + sweep.id, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0,
             max_concurrency=8, max_restarts=0)
         handle = actor.remote(sweep.id, sweep.base, dict(sweep.axes), sweep.train_ds, sweep.val_ds, sweep.test_ds,

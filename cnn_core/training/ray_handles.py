@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cnn_core.training.backends import Ended, Job, RunRecord
-from cnn_core.training.ray_backend import SWEEP_PREFIX, RayBackend, RayUnavailable, _errors, short
+from cnn_core.training.ray_connect import SWEEP_PREFIX, RayUnavailable, _errors, short
 from cnn_core.training.snapshot import ENDED, RunSnapshot
 
 
@@ -96,7 +96,7 @@ class RemoteRun:
         return self._bundle
 
 
-def sweep_snapshot(backend: RayBackend, sweep_id: str, last=None):
+def sweep_snapshot(backend, sweep_id: str, last=None):
     """A sweep's snapshot, read with a timeout. None if the cluster has no such sweep (and nothing
     was read before); a lost sweep reads as failed and an unreachable cluster as the last snapshot,
     each with a sentence. Raises ``RayUnavailable`` only when there is no earlier snapshot to show."""
