@@ -149,13 +149,20 @@ def test_a_short_run_finishes_and_frees_its_place_in_the_queue(ray_cluster, part
     runs.shutdown()
 
 
-def test_a_lost_actor_reads_as_a_plain_sentence_and_frees_its_place(ray_cluster, parts):
+def test_beyond_the_clusters_cpus_a_run_waits_and_a_lost_actor_reads_as_a_plain_sentence(ray_cluster, parts):
     import ray
 
     backend = ray_backend.RayBackend(ray_cluster)
-    runs = RunRegistry(max_concurrent=1, backend=backend)
-    run = runs.submit(_run(parts, batch_size=10, epochs=500))
-    _until(lambda: run.snapshot().step > 0, what="the first step")
+    runs = RunRegistry(max_concurrent=3, backend=backend)
+    run, other = runs.submit(_run(parts, batch_size=10, epochs=500)), runs.submit(_run(parts, batch_size=10, epochs=500))
+    _until(lambda: run.snapshot().step > 0 and other.snapshot().step > 0, what="two runs on the two CPUs")
+    third = runs.submit(_run(parts, batch_size=10, epochs=500))     # no CPU left: Ray holds its task back
+    snap = _until(lambda: (s := third.snapshot()).message.startswith("Waiting for a free CPU") and s,
+                  timeout=30, what="the third run to say it waits")
+    assert snap.state == "queued" and snap.step == 0
+    third.stop()
+    assert _until(lambda: (s := third.snapshot()).ended and s).message == "Stopped before it started."
+    other.stop(wait=10)
     ray.kill(ray.get_actor(run.id, namespace=ray_backend.NAMESPACE), no_restart=True)   # a node lost, say
     snap = _until(lambda: (s := run.snapshot()).ended and s, timeout=20, what="the run to read as ended")
     assert snap.state == "failed" and snap.message.startswith("The Ray cluster lost this run")
