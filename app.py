@@ -8,9 +8,16 @@ person to open a shared link such as /convolution got a "Page not found" dialog.
 """
 import streamlit as st
 
-from ui import home
+from ui import errors, home
 
-st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide")
+# The menu (top right) carries the light / dark theme switch; with toolbarMode "minimal" it is shown
+# only when the page config gives it an item, hence "About".
+st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide",
+                   menu_items={"About": "**CNN Explorer**: open a convolutional neural network and see how it sees. "
+                                        "Switch between the light and the dark theme under *Settings* in this menu."})
+# Less empty space above each page's title: at 1280×800 (a projector) the default top padding takes
+# a tenth of the screen.
+st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}</style>", unsafe_allow_html=True)
 
 # Material icons, not emoji: they come with Streamlit's own font, so they draw in every browser
 # (emoji need a colour-emoji font, which many Linux machines lack: they showed as empty boxes).
@@ -36,4 +43,5 @@ def home_page() -> None:
 
 page = st.navigation({"": [st.Page(home_page, title="Home", icon=":material/home:", default=True)],
                       "See inside": SEE_INSIDE, "Train": TRAIN})
-page.run()
+with errors.boundary(f"page {page.title}"):
+    page.run()

@@ -6,6 +6,7 @@ import streamlit as st
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
+from ui import errors
 from ui import loaders
 from ui import neuron_views
 from ui import plots
@@ -18,6 +19,7 @@ WHATIF = K + "whatif"  # list of edits {'layer', 'out', 'in', 'kernel', 'zero', 
 SRC_DRAWING, SRC_DIGIT = "Your drawing", "A digit from the data set"
 
 
+@errors.guarded
 def _reset_whatif() -> None:
     st.session_state[WHATIF] = []
 

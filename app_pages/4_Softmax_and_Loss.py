@@ -9,6 +9,7 @@ from cnn_core.lessons import softmax as sm
 from cnn_core.lessons.formatting import MINUS, fmt
 from cnn_core.lessons.exercises import AnswerError, parse_numbers
 from ui import lesson_plots as lp
+from ui import errors
 from ui import state
 
 bundle = state.sidebar_active_model()
@@ -28,6 +29,7 @@ def _model_logits() -> tuple[list[float], list[str], str]:
     return [round(float(v), 3) for v in r.logits], r.class_names, f"{bundle.name} on {state.current_input_source() or 'your drawing'}"
 
 
+@errors.guarded
 def _load_example() -> None:
     ex = st.session_state[K + "example"]
     if ex == EX_NOTES4:
@@ -68,8 +70,8 @@ except (AnswerError, geometry.LessonError) as exc:
     st.error(str(exc))
     st.stop()
 names = softmax_inputs.parse_class_names(names_text, z.size)
-if not 0 <= st.session_state.get(K + "true", 0) < z.size:  # fewer logits than before: keep the box, pick the first
-    st.session_state[K + "true"] = 0
+# new logits or names can leave the old label behind as a string (a TypeError on '<=' here before)
+state.keep_valid_choice(K + "true", list(range(z.size)), K + "true_last")
 with c1:
     true = st.selectbox("True class", list(range(z.size)), format_func=lambda i: names[i], key=K + "true")
 with c2:

@@ -8,12 +8,14 @@ import streamlit as st
 from cnn_core.lessons import exercises as E
 from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
+from ui import errors
 
 
 K = "pr_"
 ANY = "Any kind"
 
 
+@errors.guarded
 def _new_exercise() -> None:
     st.session_state[K + "seed"] = secrets.randbelow(10**9)
     st.session_state[K + "checked"] = None

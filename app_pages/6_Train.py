@@ -13,7 +13,7 @@ from cnn_core.models import builder_form, specs
 from cnn_core.models.summary import summarize
 from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
-from ui import checkpoint_views, loaders, state
+from ui import checkpoint_views, errors, loaders, quotas, state
 from ui import run_panel as rp
 from ui.train_charts import fmt_lr, label_histogram
 
@@ -41,9 +41,11 @@ for k, v in DEFAULTS.items():
     st.session_state.setdefault(k, v)
 
 
+@errors.guarded
 def _apply_preset_training():
-    opt, lr, batch = PRESET_TRAINING[st.session_state["tr_preset"]]
-    st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch)
+    name = st.session_state.get("tr_preset") or list(specs.PRESETS)[0]
+    opt, lr, batch = PRESET_TRAINING[name]
+    st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch, _tr_preset_applied=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -84,17 +86,17 @@ def load_data(key: str):
             with st.expander(f"{len(report.skipped)} file(s) skipped"):
                 st.dataframe([{"file": f, "why": why} for f, why in report.skipped[:500]], hide_index=True)
         return ds, None
-    errors = st.session_state.setdefault("_tr_data_errors", {})
-    if key in errors:
-        st.error(errors[key])
+    failed = st.session_state.setdefault("_tr_data_errors", {})
+    if key in failed:
+        st.error(failed[key])
         if st.button("Try again", key="tr_retry"):
-            errors.pop(key)
+            failed.pop(key)
             st.rerun()
         return None
     try:
         return loaders.named_dataset(key)
     except data.DataError as exc:
-        errors[key] = str(exc)
+        failed[key] = str(exc)
         st.error(str(exc))
         return None
 
@@ -106,6 +108,10 @@ def architecture(ds) -> dict | None:
                     format_func={"builder": "Build your own", "preset": "A network from the documents"}.get)
     try:
         if mode == "preset":
+            # The preset on screen trains with its document's settings, also when it was never picked
+            # (the pre-selected seed-000 trained with the builder's Adam, lr 0.002, batch 32).
+            if st.session_state.get("_tr_preset_applied") != (st.session_state.get("tr_preset") or list(specs.PRESETS)[0]):
+                _apply_preset_training()
             name = st.selectbox("Preset", list(specs.PRESETS), key="tr_preset", on_change=_apply_preset_training,
                                 format_func=lambda n: f"{n}: {specs.PRESETS[n]['about'].split(':')[0]}")
             st.caption(specs.PRESETS[name]["about"] + " Picking a preset sets its document's optimiser, learning "
@@ -238,14 +244,23 @@ with settings:
     live = attached is not None and not attached.snapshot().ended
     if c1.button("Start training", type="primary", disabled=cfg is None, key="tr_start", width="stretch",
                  help="Starting a new run stops the one this page is showing." if live else None):
-        if live:
-            attached.stop()
-        run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
-                          dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name, "key": key,
-                                        "split": list(fractions), "split_seed": splits.DOC000_SEED})
-        registry().submit(run)
-        rp.attach(rp.RUN_PARAM, rp.RUN_KEY, run.id)
-        st.rerun()
+        refused = quotas.refusal(replacing=attached.id if live else None)
+        if refused:
+            st.error(refused)
+        else:
+            if live:
+                attached.stop()
+            run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
+                              dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name,
+                                            "key": key, "split": list(fractions), "split_seed": splits.DOC000_SEED})
+            try:
+                registry().submit(run)
+            except limits.LimitError as exc:
+                st.error(str(exc))
+            else:
+                quotas.note_started("run", run.id)
+                rp.attach(rp.RUN_PARAM, rp.RUN_KEY, run.id)
+                st.rerun()
     if cfg is not None:
         c2.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
 

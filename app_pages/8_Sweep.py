@@ -8,7 +8,7 @@ from cnn_core.models import specs
 from cnn_core.training import sweep as sw
 from cnn_core.training import sweep_grid
 from cnn_core.training import ConfigError, TrainConfig, registry
-from ui import loaders, state
+from ui import loaders, quotas, state
 from ui import run_panel as rp
 from ui.sweep_panel import sweep_panel
 
@@ -88,14 +88,20 @@ with left:
     current = None if sweep_id is None else registry().get_sweep(sweep_id)
     if st.button("Start sweep", type="primary", disabled=base is None or problem is not None, key="sw_start",
                  width="stretch", help="Starting a new sweep stops the one this page is showing."):
-        if current is not None and current.alive:
-            current.stop()
-        parts = training_split(ds, official_test)
-        sweep = sw.Sweep(base, axes, parts.train, parts.val, parts.test, name=base.spec["name"],
-                         dataset_info={"name": ds.name, "key": key, **splits.doc000_info()})
-        sweep.start()
-        rp.attach(rp.SWEEP_PARAM, rp.SWEEP_KEY, sweep.id)
-        st.rerun()
+        alive = current is not None and current.alive
+        refused = quotas.refusal(replacing=current.id if alive else None)
+        if refused:
+            st.error(refused)
+        else:
+            if alive:
+                current.stop()
+            parts = training_split(ds, official_test)
+            sweep = sw.Sweep(base, axes, parts.train, parts.val, parts.test, name=base.spec["name"],
+                             dataset_info={"name": ds.name, "key": key, **splits.doc000_info()})
+            sweep.start()
+            quotas.note_started("sweep", sweep.id)
+            rp.attach(rp.SWEEP_PARAM, rp.SWEEP_KEY, sweep.id)
+            st.rerun()
 
 with right:
     sweep_panel(sweep_id)

@@ -20,8 +20,10 @@ dropped connections, live-panel ticks answered, and the server's CPU (cores in u
 and peak RSS, with its child processes (training workers) apart. Loopback only; every scenario
 is bounded in time and stops by itself; the server is stopped at the end.
 
-    python -m benchmarks classroom [--quick]          # the standard scenarios
+    python -m benchmarks classroom [--quick]          # the standard scenarios (make bench-classroom)
     python -m benchmarks.classroom --students 1 10 30 --duration 40 --trainings both
+    python -m benchmarks.classroom --app-dir <another checkout>   # serve an older commit: before/after
+    python -m benchmarks.classroom --page-costs       # one session alone: server CPU per page open, per stroke
 """
 from __future__ import annotations
 
@@ -192,7 +194,8 @@ class Sampler(threading.Thread):
         self._sample()
         self.stop_evt.set()
         wall = max(self.t1 - self.t0, 1e-9)
-        return {"server_cpu": (self.end_cpu - self.start_cpu) / wall, "server_rss_mb": self.peak_rss,
+        return {"server_cpu": (self.end_cpu - self.start_cpu) / wall, "server_cpu_s": self.end_cpu - self.start_cpu,
+                "server_rss_mb": self.peak_rss,
                 "workers": len(self.child_cpu), "workers_cpu": sum(self.child_cpu.values()) / wall,
                 "workers_rss_mb": self.peak_child_rss}
 
@@ -281,6 +284,7 @@ class Student:
         self._ticker: asyncio.Task | None = None
         self.closed = False
         self._full = False
+        self._tasks: set[asyncio.Task] = set()
 
     # -- HTTP, in threads (urllib), as the browser's parallel fetches
     def _get(self, path: str) -> bytes:
@@ -366,8 +370,8 @@ class Student:
                 label = sub.component_name
                 if sub.js_source_path or sub.css_source_path:
                     comp = f"/_stcore/bidi-components/{sub.component_name}/"
-                    asyncio.get_running_loop().create_task(self._fetch_all(
-                        [comp + p for p in (sub.js_source_path, sub.css_source_path) if p]))
+                    self._background(self._fetch_all([comp + p for p in (sub.js_source_path, sub.css_source_path)
+                                                      if p]))
             elif etype == "exception":
                 label = f"{sub.type}: {sub.message}"[:160]
             elif etype == "alert" and sub.format == 1:          # st.error
@@ -390,6 +394,16 @@ class Student:
                 self.values = {k: v for k, v in self.values.items() if k in live}
             if self._waiter is not None and not self._waiter.done():
                 self._waiter.set_result((status, list(self._run_elements)))
+
+    def _background(self, coro) -> None:
+        """Run a fetch beside the websocket, as the browser loads a component's files; a failure is an error."""
+        async def guarded():
+            try:
+                await coro
+            except Exception as exc:
+                self.stats.errors[f"component file: {type(exc).__name__}: {exc}"[:120]] += 1
+        self._tasks.add(task := asyncio.get_running_loop().create_task(guarded()))
+        task.add_done_callback(self._tasks.discard)
 
     def _fail(self, exc: Exception) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -613,9 +627,11 @@ def scenario(n: int, trainings: int = 0, duration: float = 30.0, seed: int = 0, 
             srv.__exit__()
     pct = {a: (len(v), *np.percentile(v, [50, 95]), max(v)) for a, v in stats.times.items() if v}
     every = [t for a in ("page", "stroke", "start") for t in stats.times.get(a, [])]
+    runs = sum(len(stats.times.get(a, [])) for a in ACTIONS)      # script runs the server did for the students
     return {"students": n, "trainings": trainings, "duration_s": duration, "actions": pct,
             "any_p95": float(np.percentile(every, 95)) if every else float("nan"),
             "errors": dict(stats.errors), "dropped": stats.dropped, "predictions": stats.predictions,
+            "cpu_per_run_ms": 1000 * usage["server_cpu_s"] / max(runs, 1),
             "ticks": (stats.ticks_answered, stats.ticks_due), "fragment_strokes": stats.fragment_strokes,
             "app_messages": dict(stats.app_messages), **usage}
 
@@ -670,8 +686,8 @@ def _fmt(pct: dict, action: str) -> str:
 def table(results: list[dict]) -> list[str]:
     lines = ["| students | trainings | stroke → prediction p50 / p95 / max (count) | page open | first load | "
              "Start | any interaction p95 | live ticks answered | errors | dropped | server CPU (cores) / peak RSS |"
-             " workers CPU / RSS |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             " server CPU per script run | workers CPU / RSS |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         a = r["actions"]
         ticks = f"{r['ticks'][0]} of {r['ticks'][1]}" if r["ticks"][1] else "—"
@@ -679,7 +695,7 @@ def table(results: list[dict]) -> list[str]:
         lines.append(f"| {r['students']} | {r['trainings']} | {_fmt(a, 'stroke')} | {_fmt(a, 'page')} | "
                      f"{_fmt(a, 'first load')} | {_fmt(a, 'start')} | {r['any_p95']:.2f} s | {ticks} | "
                      f"{sum(r['errors'].values())} | {r['dropped']} | {r['server_cpu']:.2f} / "
-                     f"{r['server_rss_mb']:.0f} MB | {workers} |")
+                     f"{r['server_rss_mb']:.0f} MB | {r['cpu_per_run_ms']:.0f} ms | {workers} |")
     for r in results:
         pages = ", ".join(f"{a[5:]} {p50:.2f} / {p95:.2f} s" for a, (_, p50, p95, _) in sorted(r["actions"].items())
                           if a.startswith("page "))
@@ -696,13 +712,13 @@ def table(results: list[dict]) -> list[str]:
 
 
 def run(quick: bool = False) -> list[str]:
-    """The standard scenarios for `python -m benchmarks classroom`: --quick is N = 1 and 5 for 8 s on
+    """The standard scenarios for `python -m benchmarks classroom`: --quick is N = 1 and 5 for 6 s on
     one server (well under a minute); the full run is N = 1, 10, 30, 60, without and with trainings
     (one in ten), 40 s each, each on a fresh server."""
     if quick:
         with Server() as srv:
             asyncio.run(warm_up(srv.url))
-            results = [scenario(n, 0, 8.0, server=srv) for n in (1, 5)]
+            results = [scenario(n, 0, 6.0, server=srv) for n in (1, 5)]
     else:
         results = []
         for n in (1, 10, 30, 60):
@@ -710,7 +726,7 @@ def run(quick: bool = False) -> list[str]:
                 results.append(scenario(n, t, 40.0))
     head = (f"- Classroom load (`python -m benchmarks classroom{' --quick' if quick else ''}`): students draw a "
             f"stroke every {STROKE_EVERY_S:.0f} s, visit another page every {_PAGE_DOWN_ONE_IN}th action, arrive "
-            f"within the first {min(5.0, (8.0 if quick else 40.0) / 4):.0f} s; {os.cpu_count()} cores; the simulated "
+            f"within the first {min(5.0, (6.0 if quick else 40.0) / 4):.1f} s; {os.cpu_count()} cores; the simulated "
             "browsers run on the same machine. Times: p50 / p95 / max (count).")
     return [head, ""] + table(results)
 

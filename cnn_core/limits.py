@@ -40,12 +40,17 @@ MAX_BATCH_ACTIVATION_MB = _env_int("MAX_BATCH_ACTIVATION_MB", 2048)
 MAX_CHECKPOINT_MB = _env_int("MAX_CHECKPOINT_MB", 100)         # a .safetensors checkpoint
 MAX_CHECKPOINT_HEADER_KB = _env_int("MAX_CHECKPOINT_HEADER_KB", 1024)  # its JSON header (spec + meta)
 MAX_ZIP_MB = _env_int("MAX_ZIP_MB", 100)                       # a zip of class folders
+MAX_IMAGE_MB = _env_int("MAX_IMAGE_MB", 20)                    # a picture on the Draw page
+MAX_IMAGE_PIXELS = _env_int("MAX_IMAGE_PIXELS", 40_000_000)    # about 7,700 × 5,200; decoded RGBA 160 MB
 # Streamlit refuses anything larger than server.maxUploadSize (.streamlit/config.toml, 100 MB)
 # first; raise STREAMLIT_SERVER_MAX_UPLOAD_SIZE along with these two.
 # --- runs and sweeps ----------------------------------------------------------------------------
 MAX_QUEUED_RUNS = _env_int("MAX_QUEUED_RUNS", 30)              # waiting for a free slot, whole server
 MAX_RUNS_PER_SESSION = _env_int("MAX_RUNS_PER_SESSION", 2)     # running or queued, per browser session
 MAX_SWEEP_CELLS = _env_int("MAX_SWEEP_CELLS", 25)              # runs in one sweep grid
+# A queued run (or a sweep waiting in the queue) that no page has shown for this long is dropped:
+# its session left, and it would train for nobody while holding a place in the queue.
+ABANDONED_QUEUE_S = _env_int("ABANDONED_QUEUE_S", 300)
 
 
 class LimitError(ValueError):

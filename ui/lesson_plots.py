@@ -6,7 +6,6 @@ use colour-blind-safe sequential scales (gray for pixels, Viridis for activation
 """
 from __future__ import annotations
 
-import copy
 import functools
 
 import numpy as np
@@ -14,6 +13,7 @@ import plotly.graph_objects as go
 
 from cnn_core.lessons.formatting import fmt
 from ui import palette
+from ui.plots import fresh
 
 Rect = tuple  # (row0, col0, row1, col1, colour[, dash]) in cell units, end-exclusive
 
@@ -74,7 +74,7 @@ def grid(values, *, title: str = "", colorscale: str | list = "Viridis", zmid: f
     if not colorbar:
         hm.update(showscale=False)
     traces = [hm]
-    layout = copy.deepcopy(_layout(title, height, rows, cols))
+    layout = fresh({"layout": _layout(title, height, rows, cols)})["layout"]
     shapes = []  # validated one by one (a layout update per rectangle cost ~40 ms each)
     for r in rects:
         r0, c0, r1, c1, colour = r[:5]

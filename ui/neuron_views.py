@@ -23,7 +23,7 @@ from ui import neuron_plots as npl
 from ui import overview_plots as op
 
 CONV_HANDOFF = "conv_from_explorer"  # {image, kernel, bias, stride, padding, about, token}: read by the Convolution page
-CONV_PAGE = "pages/2_Convolution.py"
+CONV_PAGE = "app_pages/2_Convolution.py"
 MAX_PARTS = 6  # input channels drawn in the conv drill-down (all of them are in the table)
 _tokens = itertools.count(1)
 
@@ -268,10 +268,13 @@ def _pool(tmodel, result, ov, key, ch, p) -> None:
     default = np.unravel_index(int(np.argmax(pn.output)), pn.output.shape)
     st.markdown(f"**{'Max' if pn.kind == 'max' else 'Average'} pooling, map {ch + 1}**: {pn.size}×{pn.size} windows, "
                 f"stride {pn.stride}; each output cell is the {'largest value' if pn.kind == 'max' else 'mean'} "
-                "of its window" + (" (the winners are ringed)." if pn.kind == "max" else "."))
+                "of its window" + (" (the winners are ringed; windows of equal values have none)." if pn.kind == "max" else "."))
     r, c = _cell_picker((H, W), default, p, f"pool_{key}_{ch}", "Output cell (window, row by row)")
     r0, c0, r1, c1 = pn.window(r, c)
-    marks = pn.winners.reshape(-1, 2) if pn.kind == "max" and H * W <= 400 else None
+    marks = None
+    if pn.kind == "max" and H * W <= 400:  # ring real contests only: a window of equal values (all 0) has none
+        contested = [(i, j) for i in range(H) for j in range(W) if np.ptp(pn.values(i, j)) > 0]
+        marks = [tuple(pn.winners[i, j]) for i, j in contested] or None
     g1, g2 = st.columns(2)
     g1.plotly_chart(lp.grid(pn.input, title="Input map", height=320, rects=[(r0, c0, r1, c1, lp.WINDOW_COLOUR)],
                             marks=marks, **_scale(pn.input)), key=p + "dd_pool_in")

@@ -8,8 +8,11 @@ on every map and every unit: it carries the hover text (map number, min, max, me
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from cnn_core.inference.overview import Column, Overview
 from ui.lesson_plots import WINDOW_COLOUR
@@ -28,12 +31,19 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}".replace("-", "−")
 
 
+@functools.lru_cache(maxsize=8)
+def _colours(name: str) -> tuple:
+    # spelled out: the figure skips validation, which is what turns plotly.py's names into colours
+    # (plotly.js reads 'RdBu' as its own blue–grey–red scale and does not know 'gray')
+    return tuple(tuple(stop) for stop in get_colorscale(name))
+
+
 def _scale(col: Column) -> dict:
     if col.kind == "input":
-        return dict(colorscale="gray", zmin=0.0, zmax=max(1.0, col.hi))
+        return dict(colorscale=_colours("gray"), zmin=0.0, zmax=max(1.0, col.hi))
     if col.signed:
-        return dict(colorscale="RdBu", zmid=0.0, zmin=col.lo, zmax=col.hi)
-    return dict(colorscale="Viridis", zmin=col.lo, zmax=col.hi)
+        return dict(colorscale=_colours("RdBu"), zmid=0.0, zmin=col.lo, zmax=col.hi)
+    return dict(colorscale=_colours("Viridis"), zmin=col.lo, zmax=col.hi)
 
 
 def _width(col: Column) -> float:

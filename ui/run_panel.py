@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.training import registry
-from ui import checkpoint_views
+from ui import checkpoint_views, errors, quotas
 from ui.train_charts import accuracy_figure, fmt_pct, fmt_seconds, loss_figure
 
 RUN_PARAM = "run"            # ?run=<id> in the URL: a refresh or a second tab reattaches
@@ -62,9 +62,10 @@ def _controls(run, snap) -> None:
         st.rerun()
 
 
-@st.fragment(run_every="1s")
+@errors.fragment(run_every="1s")
 def live_run_panel(run_id: str) -> None:
     """Redrawn every second while the run trains; a full rerun once it ends."""
+    quotas.seen("run", run_id)
     run = registry().get(run_id)
     if run is None:
         st.rerun()

@@ -111,3 +111,19 @@ def memo(name: str, key: tuple, compute: Callable[[], T]) -> T:
     value = compute()
     store[name] = (key, value)
     return value
+
+
+def keep_valid_choice(key: str, options: list, fallback_key: str | None = None) -> None:
+    """Before a selectbox is drawn: make ``st.session_state[key]`` one of ``options``.
+
+    When a selectbox's labels change between runs (new logits, renamed classes), Streamlit hands
+    back the old label as a plain string instead of an option. Put back the last valid choice (kept
+    under ``fallback_key``) if it still fits, else the first option.
+    """
+    ss = st.session_state
+    if key in ss and ss[key] in options and type(ss[key]) is type(options[0]):
+        if fallback_key:
+            ss[fallback_key] = ss[key]
+        return
+    last = ss.get(fallback_key) if fallback_key else None
+    ss[key] = last if last in options else options[0]

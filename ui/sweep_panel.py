@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.training import registry
-from ui import state
+from ui import errors, quotas, state
 from ui.run_panel import status_line
 from ui.train_charts import fmt_pct, fmt_seconds, sweep_heatmap
 
@@ -29,8 +29,9 @@ def _sweep_body(sweep, ssnap, key: str) -> None:
                  column_config={"val. accuracy": st.column_config.NumberColumn(format="%.2f %%")})
 
 
-@st.fragment(run_every="1s")
+@errors.fragment(run_every="1s")
 def live_sweep_panel(sweep_id: str) -> None:
+    quotas.seen("sweep", sweep_id)
     sweep = registry().get_sweep(sweep_id)
     if sweep is None:
         st.rerun()
@@ -71,7 +72,12 @@ def sweep_panel(sweep_id: str | None) -> None:
     if ssnap.state == "failed":
         st.error(ssnap.message)
     elif ssnap.state == "stopped":
-        st.warning(f"Stopped by you after {ssnap.done} of {len(ssnap.cells)} runs.")
+        if not ssnap.finished:
+            # nothing finished: no heatmap of empty cells, no table of "None"s
+            st.warning("Stopped by you before any run finished: there is nothing to compare yet. Start the sweep "
+                       "again, perhaps with fewer epochs per run.")
+            return
+        st.warning(f"Stopped by you after {ssnap.finished} of {len(ssnap.cells)} runs had finished.")
     else:
         st.success(f"All {len(ssnap.cells)} runs done.")
     _sweep_body(sweep, ssnap, "ended")
@@ -85,4 +91,7 @@ def sweep_panel(sweep_id: str | None) -> None:
         if bundle is not None and st.button("Use the best run as active model", key=f"sweep_use_{sweep.id}"):
             state.set_active_bundle(bundle)
             st.session_state[state.EVAL_DATA_KEY] = {"run_id": run.id, "test": run.test_ds, "val": run.val_ds}
+            st.session_state["_sweep_used"] = run.id
+            st.rerun()   # the sidebar, drawn above, names the active model: draw it again
+        if run is not None and st.session_state.pop("_sweep_used", None) == run.id:
             st.success(f"{bundle.name} is now the active model on every page.")

@@ -289,8 +289,10 @@ class ThreadBackend:
         r = self._get(run_id)
         if r is None:
             return True
-        r.thread.join(timeout)
-        return not r.thread.is_alive()
+        if not r.record.ended.wait(timeout):
+            return False
+        r.thread.join()          # ended: only on_end is left to run (a started thread, so joinable)
+        return True
 
     def result(self, run_id: str) -> dict | None:
         r = self._get(run_id)

@@ -6,6 +6,8 @@ import atexit
 import os
 import threading
 
+from cnn_core import limits
+from cnn_core.limits import LimitError
 from cnn_core.training.backends import Backend, ThreadBackend
 from cnn_core.training.run import TrainingRun
 from cnn_core.training.snapshot import ENDED
@@ -47,8 +49,12 @@ class RunRegistry:
         self._sweeps: dict[str, object] = {}
 
     def submit(self, run: TrainingRun) -> TrainingRun:
-        """Start ``run`` now if a slot is free, else queue it."""
+        """Start ``run`` now if a slot is free, else queue it; a full queue (``limits.MAX_QUEUED_RUNS``)
+        raises LimitError with a sentence for the user."""
         with self._lock:
+            if self.queue_full():
+                raise LimitError(f"{len(self._queue)} runs are already waiting for a free slot on this server; the "
+                                 f"cap is {limits.MAX_QUEUED_RUNS}. Try again when one has finished.")
             run._registry = self
             self._runs[run.id] = run
             if len(self._active) < self.max_concurrent:
@@ -58,6 +64,11 @@ class RunRegistry:
                 self._queue.append(run.id)
             self._prune()
         return run
+
+    def queue_full(self) -> bool:
+        """Whether a new run would have to queue and the queue is at its cap."""
+        with self._lock:
+            return len(self._active) >= self.max_concurrent and len(self._queue) >= limits.MAX_QUEUED_RUNS
 
     def get(self, run_id: str | None) -> TrainingRun | None:
         """The run by id; on a shared backend (Ray) also one that another server started."""

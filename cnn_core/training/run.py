@@ -26,6 +26,7 @@ import datetime as _dt
 import threading
 import time
 import uuid
+import weakref
 from typing import Callable
 
 from cnn_core.training.backends import Backend, Ended, Job, RunRecord, ThreadBackend, model_from_weights
@@ -100,6 +101,8 @@ class TrainingRun:
             if self._backend is not None or self._record.state in ENDED:
                 return self
             self._backend = backend or _LOCAL
+        if self._backend is _LOCAL:      # no registry prunes these: forget the record with the handle
+            weakref.finalize(self, _LOCAL.forget, self.id)
         self._backend.start(self.job(), on_end or self._ended)
         self.train_ds = None     # the backend has it; val / test stay here for the Evaluate page
         return self

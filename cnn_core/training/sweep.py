@@ -109,6 +109,11 @@ class SweepSnapshot:
     def done(self) -> int:
         return sum(c["state"] in ENDED for c in self.cells)
 
+    @property
+    def finished(self) -> int:
+        """Cells whose run trained to the end (a stopped or diverged run has ended but not finished)."""
+        return sum(c["state"] == "finished" for c in self.cells)
+
 
 class Sweep:
     """Train every cell of a grid, one run at a time, in a background thread."""
@@ -184,6 +189,10 @@ class Sweep:
                 label = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.cells_params[i].items())
                 run = TrainingRun(cfg, self.train_ds, self.val_ds, self.test_ds, name=f"{self.name} [{label}]",
                                   dataset_info=self.dataset_info)
+                while self.registry.queue_full() and not self._stop.is_set():
+                    time.sleep(0.5)      # a sweep waits for room in the server's queue rather than failing
+                if self._stop.is_set():
+                    break
                 with self._lock:
                     self._runs[i], self._current = run, i
                 self.registry.submit(run)
@@ -193,6 +202,8 @@ class Sweep:
                     if self._stop.is_set():
                         run.stop()
             end = ("stopped", "Stopped by you.") if self._stop.is_set() else ("finished", "")
+        except limits.LimitError as exc:
+            end = ("failed", str(exc))
         except Exception as exc:  # noqa: BLE001 - shown on the page, never a silent dead thread
             end = ("failed", f"The sweep failed: {type(exc).__name__}: {exc}")
         with self._lock:

@@ -25,11 +25,12 @@ import threading
 import time
 from typing import Callable
 
-from cnn_core.training.backends import (PAUSED, RESUMED, Ended, Job, RunRecord, Stop, execute)
-from cnn_core.training.loop import Step
+from cnn_core.training.backends import PAUSED, READY, RESUMED, Ended, Job, RunRecord, Stop, execute
+from cnn_core.training.loop import Extra, Step
 from cnn_core.training.snapshot import ENDED, RunSnapshot
 
-FLUSH_S = 0.05
+FLUSH_S = 0.05          # events reach the server in batches, at least this often
+CHECK_S = 0.01          # pause / stop are read this often (between steps)
 STOP_GRACE_S = 5.0      # a stopped worker that has not ended by then is killed
 
 
@@ -155,7 +156,14 @@ def worker_main(conn, job: Job, threads: int, nice: int, memory_mb: int) -> None
         except (OSError, EOFError):
             os._exit(3)
 
+    next_look = 0.0
+
     def check() -> None:
+        nonlocal next_look
+        now = time.monotonic()
+        if now < next_look:          # look for commands every few ms, not at every step
+            return
+        next_look = now + CHECK_S
         cmd = command()
         if cmd == "stop":
             raise Stop
@@ -167,7 +175,16 @@ def worker_main(conn, job: Job, threads: int, nice: int, memory_mb: int) -> None
             if cmd == "stop":
                 raise Stop
 
-    ended = execute(job, check, emit, note)
+    def emit_with_cpu(event) -> None:
+        nonlocal cpu_at_ready
+        if event == READY:
+            cpu_at_ready = time.process_time()
+        emit(event)
+
+    cpu_at_ready = None
+    ended = execute(job, check, emit_with_cpu, note)
+    if cpu_at_ready is not None:        # CPU seconds spent training (load-independent, for benchmarks)
+        pending.append(Extra({"worker": {"pid": os.getpid(), "cpu_s": time.process_time() - cpu_at_ready}}))
     flush()
     send(("end", ended))
     conn.close()

@@ -68,3 +68,17 @@ def test_no_source_file_is_over_400_lines():
 def test_ui_never_imports_pages():
     for p in (ROOT / "ui").rglob("*.py"):
         assert "app_pages" not in _imports(p), p
+
+
+def test_every_page_path_named_in_the_code_exists():
+    # The page files live in app_pages/ (see app.py for why not pages/); a stale "pages/…" path breaks
+    # st.switch_page at run time and AppTest.from_file in a test.
+    missing = []
+    for p in [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").glob("*.py"),
+              *(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py")]:
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and node.value.endswith(".py") and "pages/" in node.value and " " not in node.value:
+                if not (ROOT / node.value).exists():
+                    missing.append(f"{p.relative_to(ROOT)}: {node.value}")
+    assert not missing, missing

@@ -21,7 +21,11 @@ def test_one_scale_per_layer_and_a_target_per_map():
     fig = op.overview_figure(ov)
     heat = [t for t in fig.data if t.type == "heatmap"]
     assert len(heat) == len(ov.columns) - 1  # softmax is bars
-    assert [t.colorscale for t in heat[:4]] == ["gray", "RdBu", "RdBu", "Viridis"]  # input, conv, BN, ReLU
+    from plotly.colors import get_colorscale
+
+    # input, conv, BN, ReLU; spelled out, since plotly.js has its own, different 'RdBu' and no 'gray'
+    want = [tuple(tuple(s) for s in get_colorscale(n)) for n in ("gray", "RdBu", "RdBu", "Viridis")]
+    assert [tuple(tuple(s) for s in t.colorscale) for t in heat[:4]] == want
     assert heat[1].zmid == 0 and heat[1].zmin == -heat[1].zmax
     maps = next(t for t in fig.data if t.name == "maps")
     n_maps = sum(len(c.channels) for c in ov.columns if c.is_maps)

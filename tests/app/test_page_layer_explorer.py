@@ -234,7 +234,7 @@ def test_open_in_the_convolution_page_carries_the_map_kernel_stride_and_padding(
     np.testing.assert_allclose(hand["kernel"], b.model[4].weight.detach()[0, ic].numpy(), rtol=1e-6)
     assert (hand["stride"], hand["padding"], hand["bias"]) == (1, 1, 0.0) and hand["image"].shape == (14, 14)
 
-    conv = open_page("pages/2_Convolution.py", run=False)
+    conv = open_page("app_pages/2_Convolution.py", run=False)
     conv.session_state[CONV_HANDOFF] = hand
     conv.run()
     assert not conv.exception and not conv.error
@@ -244,3 +244,42 @@ def test_open_in_the_convolution_page_carries_the_map_kernel_stride_and_padding(
     want = float((np.pad(hand["image"], 1)[:3, :3] * hand["kernel"]).sum())  # the first window, bias 0
     written = next(m.value for m in conv.markdown if "conv-sum" in m.value)
     assert written.rstrip("</div>").endswith(f"{want:.3f}".replace("-", "−"))
+
+
+def _bundle(kind):
+    if kind == "seed-002":
+        spec = specs.preset("seed-002")
+        torch.manual_seed(0)
+        return ModelBundle(spec, specs.build_torch(spec).eval(), {"name": "seed-002", "engine": "torch"})
+    if kind == "numpy seed-004":
+        from cnn_core.numpy_nn.from_spec import build_numpy
+
+        spec = specs.preset("seed-004")
+        return ModelBundle(spec, build_numpy(spec, seed=1).eval(), {"name": "np", "engine": "numpy"})
+    spec = specs.build_spec(blocks=2, kernels=[4, 6], batchnorm=True, dropout_p=0.2, dense_width=12,
+                            input_shape=(3, 32, 32), name="rgb")
+    torch.manual_seed(0)
+    return ModelBundle(spec, specs.build_torch(spec).eval(), {"name": "rgb", "engine": "torch"})
+
+
+@pytest.mark.parametrize("kind", ["seed-002", "numpy seed-004", "rgb builder"])
+def test_overview_and_a_conv_drilldown_for_other_architectures_and_engines(at, kind):
+    from cnn_core.inference.conv_arithmetic import conv_contributions
+
+    b = _bundle(kind)
+    at.session_state["active_model"] = b
+    at.session_state["current_input"] = a_one()
+    at.run()
+    assert not at.exception and not at.error
+    fig = _figure(at, "lx_ov_fig")
+    n_in = b.spec["input_shape"][0]
+    assert len(fig["data"][0]["x"]) > 1 and any(a["text"].startswith("input<br>") for a in fig["layout"]["annotations"])
+    convs = [i for i, layer in enumerate(b.spec["layers"]) if layer["type"] == "conv2d"]
+    at.selectbox(key="lx_ov_col").set_value(convs[-1]).run()
+    assert not at.exception and not at.error
+    total = next(m.value for m in at.markdown if "neuron-total" in m.value)
+    cc = conv_contributions(b.model, a_one(), convs[-1], 0, spec=b.spec)
+    r, c = np.unravel_index(int(np.argmax(cc.output)), cc.output.shape)
+    assert cc.cell(r, c).written_total() in total
+    at.selectbox(key="lx_ov_col").set_value(convs[0]).run()
+    assert any(f"Its kernel is {n_in} slice" in m.value for m in at.markdown)

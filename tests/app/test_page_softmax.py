@@ -109,3 +109,17 @@ def test_fewer_logits_keep_the_true_class_box(at):
     at.text_input(key="sm_logits").input("1, 2").run()
     assert not at.exception
     assert at.selectbox(key="sm_true").value == 0 and "One-hot label y for **class 1**: `[1, 0]`" in text(at)
+
+
+def test_a_stale_true_class_label_from_old_names_is_replaced_not_a_type_error(open_page):
+    """Issue 11: logits 1, 2, 3 then 4, 5, 6 (or renamed classes) → TypeError '<=' int vs str: the
+    selectbox hands back its old label as a string when its labels change."""
+    at = open_page(PAGE)
+    at.selectbox(key="sm_true").select(2).run()
+    at.session_state["sm_true"] = "cheetah"          # what Streamlit returns for a label no longer offered
+    at.text_input(key="sm_logits").input("1, 2, 3").run()
+    assert not at.exception
+    assert at.selectbox(key="sm_true").value == 2     # the last valid choice, still in range
+    at.session_state["sm_true"] = "class 3"
+    at.text_input(key="sm_logits").input("4, 5").run()
+    assert not at.exception and at.selectbox(key="sm_true").value == 0

@@ -279,3 +279,37 @@ def test_settings_survive_a_visit_to_another_page(monkeypatch):
     assert at.radio(key="tr_arch_mode").value == "preset" and at.selectbox(key="tr_preset").value == "lenet-5"
     assert at.select_slider(key="tr_lr").value == 0.05 and at.number_input(key="tr_epochs").value == 3
     assert at.multiselect(key="tr_aug").value == ["flip", "noise"]
+
+
+def test_the_preselected_preset_trains_with_its_documents_settings(at):
+    """Issue 11: seed-000, pre-selected when 'A network from the documents' is chosen, trained with the
+    builder's Adam, lr 0.002, batch 32; picking a preset set the document's settings only on a change."""
+    at.radio(key="tr_arch_mode").set_value("preset").run()
+    assert not at.exception
+    assert (at.session_state["tr_optimizer"], at.session_state["tr_lr"], at.session_state["tr_batch"]) == \
+        ("sgd", 0.01, 100)
+    at.selectbox(key="tr_preset").select("seed-002").run()
+    assert (at.session_state["tr_optimizer"], at.session_state["tr_lr"]) == ("adam", 0.001)
+    at.select_slider(key="tr_lr").set_value(0.005).run()          # the learner's own change stands
+    assert at.session_state["tr_lr"] == 0.005
+
+
+def test_builder_keeps_its_settings_after_a_look_at_the_presets(at):
+    at.text_input(key="tr_kernels").input("8, 24").run()
+    at.radio(key="tr_arch_mode").set_value("preset").run()
+    at.selectbox(key="tr_preset").select("lenet-5").run()
+    at.radio(key="tr_arch_mode").set_value("builder").run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="tr_kernels").value == "8, 24" and at.number_input(key="tr_blocks").value == 2
+
+
+def test_using_a_checkpoint_names_it_in_the_sidebar_at_once(at):
+    """Issue 11: 'is now the active model on every page' appeared while the sidebar still named the default."""
+    spec = specs.preset("seed-000")
+    good = checkpoints.to_bytes(checkpoints.ModelBundle(spec, specs.build_torch(spec).eval(),
+                                                        {"name": "uploaded one", "accuracy": 0.5}))
+    at.file_uploader(key="tr_ckpt").set_value(("good.safetensors", good, "application/octet-stream")).run()
+    at.button(key="tr_ckpt_use").click().run()
+    assert not at.exception
+    assert any("uploaded one is now the active model" in s for s in _texts(at, "success"))
+    assert any("uploaded one" in c.value for c in at.sidebar.caption)
