@@ -17,7 +17,10 @@ st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:",
                                         "Switch between the light and the dark theme under *Settings* in this menu."})
 # Less empty space above each page's title: at 1280×800 (a projector) the default top padding takes
 # a tenth of the screen.
-st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}</style>", unsafe_allow_html=True)
+# Plotly's own toolbar is hidden: on hover it covered chart titles and the confusion matrix's top row.
+# Zoom by dragging and reset by double-clicking still work; Streamlit's full-screen button stays.
+st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}"
+            ".js-plotly-plot .modebar-container{display:none !important}</style>", unsafe_allow_html=True)
 
 # Material icons, not emoji: they come with Streamlit's own font, so they draw in every browser
 # (emoji need a colour-emoji font, which many Linux machines lack: they showed as empty boxes).

@@ -15,6 +15,7 @@ from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
 from ui import checkpoint_views, errors, loaders, quotas, state
 from ui import run_panel as rp
+from ui import timeline_views as tlv
 from ui.train_charts import fmt_lr, label_histogram
 
 state.sidebar_active_model()
@@ -252,7 +253,8 @@ with settings:
                 attached.stop()
             run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
                               dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name,
-                                            "key": key, "split": list(fractions), "split_seed": splits.DOC000_SEED})
+                                            "key": key, "split": list(fractions), "split_seed": splits.DOC000_SEED},
+                              probe=state.current_input(), probe_source=state.current_input_source() or "your drawing")
             try:
                 registry().submit(run)
             except limits.LimitError as exc:
@@ -260,6 +262,7 @@ with settings:
             else:
                 quotas.note_started("run", run.id)
                 rp.attach(rp.RUN_PARAM, rp.RUN_KEY, run.id)
+                tlv.remember_run(run.id)
                 st.rerun()
     if cfg is not None:
         c2.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
@@ -268,5 +271,7 @@ with settings:
 
 if attached is not None:
     rp.run_panel(run_id)
+    tlv.timeline_section(run_id)
+    tlv.compare_section()
 else:
     st.info("Press **Start training**: the loss and accuracy curves appear here and update every second.")

@@ -178,6 +178,6 @@ if len(mistakes):
     image_grid(ds.images[mistakes],
                   [f"{names[ev.labels[i]]} → {names[preds[i]]} ({ev.probs[i, preds[i]]:.0%})" for i in mistakes],
                   per_row=8)
-    st.caption("Caption: true class → predicted class (the model's probability for its wrong answer).")
+    st.caption("Under each image: true class → predicted class (the model's probability for its wrong answer).")
 else:
     st.success("No mistakes on this data set.")

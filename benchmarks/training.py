@@ -8,7 +8,11 @@
    measures what the run adds (events over a pipe, the record, snapshots), not the nice level or
    the threads. Target: the worker at most 10 % slower. The two alternate and repeat; the best of
    each is compared (and the medians shown).
-2. Time from Start to 97 % validation accuracy on the bundled digits with the Train page's
+   The run records its learning timeline (``training.recorder``), as every run on the page does.
+2. Cost of the learning timeline alone: ``fit`` iterated bare and with the recorder (kernels,
+   probe maps, gradient norms and update ratios at ~50 steps and every epoch end) in fresh
+   threads of this process, alternating, best of several each.
+3. Time from Start to 97 % validation accuracy on the bundled digits with the Train page's
    default network and knobs (``training.default_config()``), in a worker.
 """
 from __future__ import annotations
@@ -25,7 +29,8 @@ from cnn_core.data import datasets as data
 from cnn_core.data import splits
 from cnn_core.models.specs import build_torch, count_params, preset
 from cnn_core.training import TrainConfig, TrainingRun, default_config, registry, smooth
-from cnn_core.training import workers
+from cnn_core.training import fit, make_engine, workers
+from cnn_core.training.recorder import LearningRecorder, record
 
 
 def _bare_in_worker(conn, cfg: TrainConfig, train, epochs: int, threads: int, nice: int) -> None:
@@ -134,6 +139,53 @@ def overhead(cfg: TrainConfig, train, epochs: int, reps: int) -> dict:
             "slower_cpu": (1 - median(bg, 1) / median(bare, 1)) * 100}
 
 
+def _in_fresh_thread(fn, *args):
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("value", fn(*args)))
+    t.start()
+    t.join()
+    return out["value"]
+
+
+def _fit_images_per_s(cfg: TrainConfig, train, probe, recorded: bool) -> tuple[float, int]:
+    """(images per second, points recorded) of fit over ``train``, with or without the recorder."""
+    engine = make_engine(cfg)
+    events = fit(cfg, engine, train)
+    rec = None
+    if recorded:
+        per = cfg.steps_per_epoch(len(train))
+        rec = LearningRecorder(cfg.spec, per * cfg.epochs, per, probe)
+        events = record(events, engine, rec)
+    t0 = time.perf_counter()
+    images = sum(e.images for e in events if hasattr(e, "images"))
+    return images / (time.perf_counter() - t0), len(rec.points) if rec else 0
+
+
+def recording_overhead(cfg: TrainConfig, train, reps: int) -> tuple[float, float, float, int]:
+    """(bare images/s, recorded images/s, slowdown % of the best runs, points), fit in fresh threads
+    (a thread's OpenMP pool dies with it, so neither inherits the other's)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(getattr(registry().backend, "threads", 1))      # as many as a worker uses
+    try:
+        return _recording_overhead(cfg, train, reps)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _recording_overhead(cfg: TrainConfig, train, reps: int) -> tuple[float, float, float, int]:
+    probe = train.images[0].astype(np.float32) / 255.0
+    _in_fresh_thread(_fit_images_per_s, replace(cfg, epochs=1), train.subset(np.arange(10 * cfg.batch_size)), probe, True)
+    bare, rec, points = [], [], 0
+    for i in range(reps):
+        for recorded in ((False, True) if i % 2 == 0 else (True, False)):
+            ips, n = _in_fresh_thread(_fit_images_per_s, cfg, train, probe, recorded)
+            (rec if recorded else bare).append(ips)
+            points = max(points, n)
+    return max(bare), max(rec), (1 - max(rec) / max(bare)) * 100, points
+
+
 def time_to_accuracy(target: float = 0.97, max_epochs: int | None = None) -> dict:
     """Train the page's default network on the bundled split from Start; when does validation reach target?"""
     ds = data.load_bundled()
@@ -182,6 +234,11 @@ def run(quick: bool = False) -> list[str]:
                      f"snapshot polled every 1 s, {_worker_note()}): bare {o['bare']:,.0f} vs worker {o['worker']:,.0f} "
                      f"images/s (best runs) → {o['slower']:+.1f} % slower ({o['slower_median']:+.1f} % comparing medians; "
                      f"{o['slower_cpu']:+.1f} % in images per CPU second); {verdict} the ≤ 10 % target.")
+    cfg, reps = replace(default_config(), epochs=1 if quick else 2), 2 if quick else 5
+    bare, rec, slower, points = recording_overhead(cfg, train, reps)
+    lines.append(f"- Learning timeline alone (kernels, probe maps, gradient norms and update ratios at {points} points), "
+                 f"page default network, {cfg.epochs} epoch(s) of {len(train):,} images, best of {reps} alternating "
+                 f"runs each: fit bare {bare:,.0f} vs recorded {rec:,.0f} images/s → {slower:+.1f} % slower.")
     res = time_to_accuracy(max_epochs=2 if quick else None)
     cfg = res["cfg"]
     knobs = (f"{count_params(cfg.spec):,}-parameter 2-block CNN, {cfg.optimizer.capitalize()} lr {cfg.lr:g}, "

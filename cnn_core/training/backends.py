@@ -19,6 +19,7 @@ import numpy as np
 from cnn_core.training.config import ConfigError, TrainConfig
 from cnn_core.training.engines import Engine, make_engine
 from cnn_core.training.loop import Diverged, Done, Epoch, Extra, Step, fit
+from cnn_core.training.recorder import LearningRecorder, record
 from cnn_core.training.snapshot import ENDED, RunSnapshot
 
 
@@ -34,6 +35,8 @@ class Job:
     dataset: str
     total_steps: int
     engine_factory: Callable[[TrainConfig], Engine] = make_engine
+    probe: tuple | None = None        # (image, source, label) for the learning timeline; None: none recorded
+    class_names: tuple[str, ...] = ()
     dataset_info: dict = field(default_factory=dict)    # name, key, split…: labels a checkpoint made elsewhere (Ray)
 
 
@@ -170,7 +173,12 @@ def execute(job: Job, check: Callable[[], None], emit: Callable[[object], None],
         check()
         engine = job.engine_factory(job.config)
         emit(READY)
-        for event in fit(job.config, engine, job.train, job.val, job.test):
+        events = fit(job.config, engine, job.train, job.val, job.test)
+        if job.probe is not None and hasattr(engine, "probe"):     # a test's fake engine may have none
+            per = job.config.steps_per_epoch(len(job.train))
+            events = record(events, engine, LearningRecorder(job.config.spec, job.total_steps, per, *job.probe,
+                                                             class_names=job.class_names or None))
+        for event in events:
             emit(event)
             if isinstance(event, Step):
                 steps = event.step

@@ -141,7 +141,7 @@ class RunRegistry:
     def _prune(self) -> None:
         ended = [rid for rid, r in self._runs.items() if r.state in ENDED]
         for rid in ended[:max(0, len(ended) - self.keep)]:
-            del self._runs[rid]
+            self._runs.pop(rid).snapshot()     # a handle someone still holds keeps its last snapshot
             self.backend.forget(rid)
 
 

@@ -32,6 +32,7 @@ from typing import Callable
 from cnn_core.training.backends import Backend, Ended, Job, RunRecord, ThreadBackend, model_from_weights
 from cnn_core.training.config import ConfigError, TrainConfig
 from cnn_core.training.engines import Engine, make_engine
+from cnn_core.training.recorder import choose_probe
 from cnn_core.training.snapshot import ENDED, RunSnapshot
 
 _LOCAL = ThreadBackend()     # where ``start()`` runs a run that no registry handed to a backend
@@ -63,9 +64,11 @@ class TrainingRun:
     """One training run: a config, the data, the backend executing it, and what it has learned so far."""
 
     def __init__(self, config: TrainConfig, train, val, test=None, name: str = "", dataset_info: dict | None = None,
-                 engine_factory: Callable[[TrainConfig], Engine] = make_engine):
+                 engine_factory: Callable[[TrainConfig], Engine] = make_engine, probe=None, probe_source: str = "",
+                 record_timeline: bool = True):
         """``engine_factory``: builds the engine from the config (a test passes a fake; for a worker
-        process it must be importable by name)."""
+        process it must be importable by name). ``probe``: the image (H, W) or (C, H, W) whose feature
+        maps the learning timeline shows (``recorder.choose_probe``; default: the first validation image)."""
         self.config = config.validate(train.input_shape, train.num_classes)
         if len(train) == 0:
             raise ConfigError("The training split is empty; give it a larger share of the data.")
@@ -77,6 +80,7 @@ class TrainingRun:
         self.dataset_info.setdefault("name", train.name.split(" [")[0])
         self.created = time.time()
         self.engine_factory = engine_factory
+        self.probe = choose_probe(config.spec["input_shape"], probe, probe_source, val) if record_timeline else None
         self.steps_per_epoch = config.steps_per_epoch(len(train))
         self.total_steps = self.steps_per_epoch * int(config.epochs)
         self._lock = threading.Lock()
@@ -90,7 +94,7 @@ class TrainingRun:
         """What a backend needs to execute this run (``data=False``: without the images)."""
         train, val, test = (self.train_ds, self.val_ds, self.test_ds) if data else (None, None, None)
         return Job(self.id, self.name, self.config, train, val, test, self.dataset_info.get("name", ""),
-                   self.total_steps, self.engine_factory, dict(self.dataset_info))
+                   self.total_steps, self.engine_factory, self.probe, tuple(self.class_names), dict(self.dataset_info))
 
     # --- control -------------------------------------------------------------------------------
 

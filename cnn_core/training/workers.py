@@ -6,8 +6,9 @@ and the first step follows within a second. A worker:
 
 - runs at a lower CPU priority than the web server (``os.nice``, $CNN_EXPLORER_WORKER_NICE,
   default 10) with one torch / BLAS thread ($CNN_EXPLORER_WORKER_THREADS, default 1);
-- may allocate only $CNN_EXPLORER_WORKER_MEMORY_MB (default 2048) beyond what it holds at start
-  (``RLIMIT_DATA``), so a runaway run fails alone with a sentence, not the server;
+- may allocate only $CNN_EXPLORER_WORKER_MEMORY_MB beyond what it holds at start (``RLIMIT_DATA``;
+  default ``default_memory_mb()``: 7,168 MB with the default caps, at most half the machine's
+  memory), so a runaway run fails alone with a sentence, not the server;
 - sends its events to the server in batches (every 50 ms) over a pipe, where a thread per run
   records them; pause / resume / stop go the other way and are read between steps;
 - ends itself when the server goes (the pipe closes, or the parent process is gone), and the
@@ -60,6 +61,19 @@ def _without_main(get_preparation_data):
 
     prepare.without_main = True
     return prepare
+
+
+def default_memory_mb() -> int:
+    """Room for the largest batch the caps allow (its layer outputs, their gradients and some), but
+    never more than half of this machine's memory."""
+    from cnn_core import limits
+
+    want = 3 * limits.MAX_BATCH_ACTIVATION_MB + 1024
+    try:
+        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2 ** 20
+    except (ValueError, OSError):
+        return want
+    return int(min(want, max(1024, total_mb // 2)))
 
 
 def _context():
@@ -217,7 +231,8 @@ class ProcessBackend:
     def __init__(self, threads: int | None = None, nice: int | None = None, memory_mb: int | None = None):
         self.threads = threads if threads is not None else _env_int("CNN_EXPLORER_WORKER_THREADS", 1)
         self.nice = nice if nice is not None else _env_int("CNN_EXPLORER_WORKER_NICE", 10)
-        self.memory_mb = memory_mb if memory_mb is not None else _env_int("CNN_EXPLORER_WORKER_MEMORY_MB", 2048)
+        self.memory_mb = memory_mb if memory_mb is not None else _env_int("CNN_EXPLORER_WORKER_MEMORY_MB",
+                                                                          default_memory_mb())
         self._lock = threading.Lock()
         self._workers: dict[str, _Worker] = {}
         self._closed = False

@@ -109,7 +109,7 @@ def test_start_trains_in_the_background_and_a_finished_run_becomes_the_active_mo
     run = _run_until_ended(at, run_id)
     assert run.snapshot().state == "finished" and not at.exception
     assert any("Finished after 1 epoch(s)" in s for s in _texts(at, "success"))
-    assert len(at.get("plotly_chart")) == 3                   # loss, accuracy, histogram
+    assert len(at.get("plotly_chart")) == 6                   # loss, accuracy, histogram; timeline + its 2 gradient charts
     assert len(at.get("download_button")) == 1
     at.button(key=f"use_{run_id}").click().run()
     active = at.session_state["active_model"]
