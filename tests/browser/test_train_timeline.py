@@ -62,4 +62,14 @@ def test_a_short_run_then_the_timeline_slider_moves_the_kernels(page, app_url):
     grad.scroll_into_view_if_needed()
     expect(grad).to_be_visible()
     page.screenshot(path=str(OUTPUT / "train_timeline_gradients.png"))
+
+    # The same settings and seed again: Compare runs overlays both and says their curves are identical.
+    page.get_by_text("Settings for a new run").click()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Compare runs").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Finished after 1 epoch(s)").first).to_be_visible(timeout=120_000)
+    note = page.get_by_text("have the same settings and seed: their loss curves are identical").first
+    expect(note).to_be_visible(timeout=30_000)
+    note.scroll_into_view_if_needed()
+    page.screenshot(path=str(OUTPUT / "train_compare.png"))
     assert_no_exception(page)
