@@ -37,6 +37,7 @@ class Job:
     engine_factory: Callable[[TrainConfig], Engine] = make_engine
     probe: tuple | None = None        # (image, source, label) for the learning timeline; None: none recorded
     class_names: tuple[str, ...] = ()
+    dataset_info: dict = field(default_factory=dict)    # name, key, split…: labels a checkpoint made elsewhere (Ray)
 
 
 @dataclass(frozen=True)

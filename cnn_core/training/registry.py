@@ -14,7 +14,12 @@ from cnn_core.training.snapshot import ENDED
 
 
 def default_backend() -> Backend:
-    """$CNN_EXPLORER_BACKEND: "process" (default: a worker process per run) or "thread" (in this process)."""
+    """$CNN_EXPLORER_BACKEND: "process" (default: a worker process per run) or "thread" (in this process);
+    with $CNN_EXPLORER_RAY_ADDRESS set, a Ray cluster (``ray_backend``, shared by every server on it)."""
+    from cnn_core.training import ray_backend
+
+    if ray_backend.address():
+        return ray_backend.RayBackend()
     if os.environ.get("CNN_EXPLORER_BACKEND", "process").strip().lower() == "thread":
         return ThreadBackend()
     from cnn_core.training.workers import ProcessBackend
@@ -66,8 +71,11 @@ class RunRegistry:
             return len(self._active) >= self.max_concurrent and len(self._queue) >= limits.MAX_QUEUED_RUNS
 
     def get(self, run_id: str | None) -> TrainingRun | None:
+        """The run by id; on a shared backend (Ray) also one that another server started."""
         with self._lock:
-            return self._runs.get(run_id or "")
+            run = self._runs.get(run_id or "")
+        attach = getattr(self.backend, "attach", None)
+        return run if run is not None or attach is None or not run_id else attach(run_id)
 
     def runs(self) -> list[TrainingRun]:
         with self._lock:
@@ -96,7 +104,8 @@ class RunRegistry:
         """Stop every run and end its worker (the server is going away)."""
         with self._lock:
             self._queue.clear()
-        self.stop_all(wait)
+        if not getattr(self.backend, "detached", False):     # runs on a cluster outlive this server
+            self.stop_all(wait)
         self.backend.shutdown(wait)
 
     def add_sweep(self, sweep) -> None:
@@ -105,7 +114,9 @@ class RunRegistry:
 
     def get_sweep(self, sweep_id: str | None):
         with self._lock:
-            return self._sweeps.get(sweep_id or "")
+            sweep = self._sweeps.get(sweep_id or "")
+        attach = getattr(self.backend, "attach_sweep", None)
+        return sweep if sweep is not None or attach is None or not sweep_id else attach(sweep_id)
 
     # called by runs
     def _run_ended(self, run: TrainingRun) -> None:

@@ -94,7 +94,7 @@ class TrainingRun:
         """What a backend needs to execute this run (``data=False``: without the images)."""
         train, val, test = (self.train_ds, self.val_ds, self.test_ds) if data else (None, None, None)
         return Job(self.id, self.name, self.config, train, val, test, self.dataset_info.get("name", ""),
-                   self.total_steps, self.engine_factory, self.probe, tuple(self.class_names))
+                   self.total_steps, self.engine_factory, self.probe, tuple(self.class_names), dict(self.dataset_info))
 
     # --- control -------------------------------------------------------------------------------
 
