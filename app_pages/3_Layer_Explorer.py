@@ -35,7 +35,12 @@ def _add_edit(edit: dict) -> None:
 LINK_FIELDS = [links.Field(K + "source", links.choice([SRC_DRAWING, SRC_DIGIT])),
                links.Field(K + "digit", links.integer(0, 4999)),
                links.Field(K + "target", links.integer(0, 999)), links.Field(K + "camlayer", links.integer(0, 999))]
-links.restore("layer-explorer", LINK_FIELDS)
+_from_link = links.restore("layer-explorer", LINK_FIELDS)
+_drawing = state.current_input()   # a new drawing is what the page opens on (unless a link says otherwise)
+if _drawing is not None and st.session_state.get(K + "input_seen") != state.digest(_drawing):
+    st.session_state[K + "input_seen"] = state.digest(_drawing)
+    if K + "source" not in _from_link:
+        st.session_state[K + "source"] = SRC_DRAWING
 
 st.title("Layer Explorer")
 overview_box = st.container()  # the whole network first; filled once the input and the model are known
@@ -263,4 +268,4 @@ else:
             if float(cam.max()) == 0.0:
                 g2.caption("Grad-CAM is 0 everywhere: no map of this layer speaks for this class here.")
 
-links.publish(LINK_FIELDS)
+links.publish("layer-explorer", LINK_FIELDS)
