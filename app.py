@@ -8,7 +8,7 @@ person to open a shared link such as /convolution got a "Page not found" dialog.
 """
 import streamlit as st
 
-from ui import errors, home
+from ui import errors, home, links
 
 # The menu (top right) carries the light / dark theme switch; with toolbarMode "minimal" it is shown
 # only when the page config gives it an item, hence "About".
@@ -46,5 +46,11 @@ def home_page() -> None:
 
 page = st.navigation({"": [st.Page(home_page, title="Home", icon=":material/home:", default=True)],
                       "See inside": SEE_INSIDE, "Train": TRAIN})
-with errors.boundary(f"page {page.title}"):
-    page.run()
+# A page's settings come from the address only when the learner lands on it (ui/links.py).
+st.session_state[links.LANDED] = st.session_state.get("_page_now") != page.url_path
+st.session_state["_page_now"] = page.url_path
+try:
+    with errors.boundary(f"page {page.title}"):
+        page.run()
+finally:
+    links.share_control()

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.inference import introspection as intro
-from cnn_core.lessons import convolution as conv, geometry, pooling, presets
+from cnn_core.lessons import convolution as conv, geometry, pooling, presets, stepping
 from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
-from ui import conv_stepper, errors, loaders
+from ui import conv_stepper, errors, links, loaders
 from ui import state
 from ui.neuron_views import CONV_HANDOFF
 
@@ -29,12 +29,33 @@ if handoff and st.session_state.get(K + "handoff_token") != handoff["token"]:
                              K + "padmode": "number", K + "padnum": min(handoff["padding"], 5), K + "slider": 1})
 
 
+# The settings a link carries (input, kernel, stride, padding, position, pooling, Play).
+MODES = ["Grey image (one channel)", "RGB image (three channels)"]
+POOL_SOURCES = ["this feature map after ReLU", "the notes' 5×5 map (Figure 7.8)"]
+LINK_FIELDS = [
+    links.Field(K + "mode", links.choice(MODES)),
+    links.Field(K + "source", links.choice([SRC_DRAWING, *presets.EXAMPLES, SRC_DIGIT, SRC_GRID])),
+    links.Field(K + "digit", links.integer(0, 4999)),
+    links.Field(K + "ksrc", links.choice([KSRC_PRESET, KSRC_MODEL, KSRC_TYPED])),
+    links.Field(K + "preset", links.choice(presets.KERNEL_PRESETS)),
+    links.Field(K + "bias", links.number(-1e6, 1e6)),
+    links.Field(K + "stride", links.integer(1, 5)), links.Field(K + "padmode", links.choice(PAD_MODES)),
+    links.Field(K + "padnum", links.integer(0, 5)), links.Field(K + "slider", links.integer(1, 1_000_000)),
+    links.Field(K + "poolsrc", links.choice(POOL_SOURCES)), links.Field(K + "poolkind", links.choice(["max", "avg"])),
+    *[links.Field(f"{K}pool{w}_{d}", links.integer(1, 6)) for w in "ks" for d in (2, 3)],
+    links.Field(K + "speed", links.choice(stepping.PLAY_SPEEDS)),
+    links.Field(K + "skip", links.boolean, links.write_bool),
+]
+from_link = links.restore("convolution", LINK_FIELDS)
+if from_link:   # the link's view as it was: no example applied over it, settings folded away
+    st.session_state.update({K + "initialised": True, K + "chosen": True})
+
 # A new drawing (or input) from the Draw page is what the learner wants to step through: the page opens
 # on it once, as the Draw page promises; choosing another input afterwards is respected.
 _drawing = state.current_input()
 if _drawing is not None and st.session_state.get(K + "input_seen") != state.digest(_drawing):
     st.session_state[K + "input_seen"] = state.digest(_drawing)
-    if not st.query_params.get(K + "source"):     # a shared link's own input wins
+    if K + "source" not in from_link:     # a shared link's own input wins
         st.session_state.update({K + "initialised": True, K + "chosen": True, K + "mode": "Grey image (one channel)",
                                  K + "source": SRC_DRAWING, K + "slider": 1})
 
@@ -165,7 +186,7 @@ def geometry_controls(prefix: str, padmode: str = "number", padnum: int = 1) -> 
 settings = st.expander("Settings: input, kernel, stride and padding", expanded=not st.session_state.get(K + "chosen"),
                        icon=":material/tune:")
 with settings:
-    mode = st.radio("Mode", ["Grey image (one channel)", "RGB image (three channels)"], horizontal=True,
+    mode = st.radio("Mode", MODES, horizontal=True,
                     key=K + "mode", label_visibility="collapsed")
     rgb = mode.startswith("RGB")
     c_in, c_k, c_g = st.columns([1.2, 1.2, 0.8])
@@ -225,11 +246,12 @@ with o2.popover("Speed", icon=":material/speed:", width="stretch"):
 full = conv.conv_map(setup)
 digits = 3 if (unit_pixels and not st.session_state.get(K + "x255")) or not np.allclose(kernel, np.round(kernel)) else 2
 
-errors.fragment(conv_stepper.stepper, run_every=conv_stepper.play_interval())(setup, full, rgb=rgb, digits=digits)
+errors.fragment(conv_stepper.stepper, run_every=conv_stepper.play_interval())(
+    setup, full, rgb=rgb, digits=digits, publish=lambda: links.publish(LINK_FIELDS))
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Then ReLU and pooling")
-pool_src = st.radio("Pool", ["this feature map after ReLU", "the notes' 5×5 map (Figure 7.8)"],
+pool_src = st.radio("Pool", POOL_SOURCES,
                     horizontal=True, key=K + "poolsrc")
 if pool_src.startswith("this"):
     relu_map = conv.relu(full)
@@ -291,3 +313,5 @@ v3.plotly_chart(lp.grid(grad, title="Gradient each cell gets back", colorscale="
 st.markdown(f"Output ({pi + 1}, {pj + 1}): {pooled.written(pi, pj)}")
 st.info(pooled.routing_note() + (f" {flat_windows} of {oh * ow} windows hold equal values (not ringed); "
                                  "their gradient goes to the first cell, as in PyTorch." if flat_windows else ""))
+
+links.publish(LINK_FIELDS)

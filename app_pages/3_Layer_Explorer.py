@@ -6,7 +6,7 @@ import streamlit as st
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
-from ui import errors
+from ui import errors, links
 from ui import loaders
 from ui import neuron_views
 from ui import plots
@@ -30,6 +30,12 @@ def _add_edit(edit: dict) -> None:
             and (edit["zero"] or e["in"] == edit["in"]))
     st.session_state[WHATIF] = [e for e in st.session_state.get(WHATIF) or [] if not same(e)] + [edit]
 
+
+# The settings a link carries: the input, the class explained and the Grad-CAM layer.
+LINK_FIELDS = [links.Field(K + "source", links.choice([SRC_DRAWING, SRC_DIGIT])),
+               links.Field(K + "digit", links.integer(0, 4999)),
+               links.Field(K + "target", links.integer(0, 999)), links.Field(K + "camlayer", links.integer(0, 999))]
+links.restore("layer-explorer", LINK_FIELDS)
 
 st.title("Layer Explorer")
 overview_box = st.container()  # the whole network first; filled once the input and the model are known
@@ -223,6 +229,9 @@ st.subheader("Which pixels drove the answer?")
 a1, a2 = st.columns([1, 2])
 with a1:
     options = list(range(len(names)))
+    for _k, _opts in ((K + "target", options), (K + "camlayer", [ck.index for ck in convs])):
+        if _k in st.session_state and st.session_state[_k] not in _opts:   # a link made for another model
+            del st.session_state[_k]
     target = st.selectbox("Explain the class", options, index=result.predicted, key=K + "target",
                           format_func=lambda c: f"{names[c]}" + (" (predicted)" if c == result.predicted else ""))
     conv_idx = [ck.index for ck in convs]
@@ -253,3 +262,5 @@ else:
                             key=K + "fig_cam")
             if float(cam.max()) == 0.0:
                 g2.caption("Grad-CAM is 0 everywhere: no map of this layer speaks for this class here.")
+
+links.publish(LINK_FIELDS)

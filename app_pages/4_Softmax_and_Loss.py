@@ -9,7 +9,7 @@ from cnn_core.lessons import softmax as sm
 from cnn_core.lessons.formatting import MINUS, fmt
 from cnn_core.lessons.exercises import AnswerError, parse_numbers
 from ui import lesson_plots as lp
-from ui import errors
+from ui import errors, links
 from ui import state
 
 bundle = state.sidebar_active_model()
@@ -50,6 +50,12 @@ st.title("Softmax and cross-entropy")
 st.caption("The last layer's scores (logits) become probabilities with softmax; cross-entropy measures how "
            "surprised the model is by the true class; its gradient with respect to the logits is p − y.")
 
+# The settings a link carries: the example, the logits, the class names, the true class.
+LINK_FIELDS = [links.Field(K + "example", links.choice([EX_NOTES4, EX_NOTES3, EX_MODEL, EX_OWN])),
+               links.Field(K + "logits", links.text(2000)), links.Field(K + "names", links.text(2000)),
+               links.Field(K + "true", links.integer(0, softmax_inputs.MAX_LOGITS - 1))]
+if links.restore("softmax", LINK_FIELDS):
+    st.session_state[K + "initialised"] = True     # the link's logits, not the notes' example over them
 if not st.session_state.get(K + "initialised"):
     st.session_state[K + "initialised"] = True
     st.session_state[K + "example"] = EX_NOTES4
@@ -63,6 +69,7 @@ with c1:
         st.caption(_model_logits()[2])
     text = st.text_input("Logits (comma-separated)", key=K + "logits")
     names_text = st.text_input("Class names (comma-separated, optional)", key=K + "names")
+links.publish(LINK_FIELDS)   # before the check below, which may stop the page
 try:
     z = softmax_inputs.parse_logits(text)
     p = sm.softmax(z)
@@ -136,3 +143,5 @@ try:
     (o2.success if ok else o2.error)(why)
 except AnswerError as exc:
     o2.error(str(exc))
+
+links.publish(LINK_FIELDS)

@@ -13,7 +13,7 @@ from cnn_core.models import builder_form, specs
 from cnn_core.models.summary import summarize
 from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
-from ui import checkpoint_views, errors, loaders, quotas, state
+from ui import checkpoint_views, errors, links, loaders, quotas, state
 from ui import run_panel as rp
 from ui import timeline_views as tlv
 from ui.train_charts import fmt_lr, label_histogram
@@ -35,6 +35,23 @@ DEFAULTS = {"tr_optimizer": DEFAULT_TRAINING["optimizer"], "tr_lr": DEFAULT_TRAI
             "tr_stride": DB["stride"], "tr_padding": DB["padding"], "tr_pooling": DB["pooling"],
             "tr_activation": DB["activation"], "tr_dense": DB["dense_width"], "tr_dropout": DB["dropout_p"],
             "tr_bn": DB["batchnorm"]}
+# The settings a link carries: data, preset or builder, optimiser, learning rate, batch, epochs, seed.
+LINK_FIELDS = [
+    links.Field("tr_dataset", links.choice(catalog.DATASETS)), links.Field("tr_arch_mode", links.choice(["builder", "preset"])),
+    links.Field("tr_preset", links.choice(specs.PRESETS)), links.Field("tr_blocks", links.integer(1, 4)),
+    links.Field("tr_kernels", links.text(200)), links.Field("tr_ksize", links.integer(1, 11)),
+    links.Field("tr_stride", links.integer(1, 4)), links.Field("tr_padding", links.choice(builder_form.PADDINGS)),
+    links.Field("tr_pooling", links.choice(builder_form.POOLINGS)),
+    links.Field("tr_activation", links.choice(specs.ACTIVATIONS)), links.Field("tr_dense", links.integer(0, 1024)),
+    links.Field("tr_dropout", links.number(0.0, 0.7)), links.Field("tr_bn", links.boolean, links.write_bool),
+    links.Field("tr_engine", links.choice(["torch", "numpy"])), links.Field("tr_optimizer", links.choice(OPTIMIZERS)),
+    links.Field("tr_lr", links.choice(LRS)), links.Field("tr_batch", links.choice(BATCHES)),
+    links.Field("tr_epochs", links.integer(1, 200)), links.Field("tr_seed", links.integer(0, 10_000)),
+    links.Field("tr_val", links.number(0.05, 0.3)), links.Field("tr_test", links.number(0.0, 0.3)),
+]
+_from_link = links.restore("train", LINK_FIELDS)
+if _from_link & {"tr_optimizer", "tr_lr", "tr_batch"}:   # the link's training settings stand, preset or not
+    st.session_state["_tr_preset_applied"] = st.session_state.get("tr_preset") or list(specs.PRESETS)[0]
 state.keep_widget_state("train", [*DEFAULTS, "tr_dataset", "tr_arch_mode", "tr_preset", "tr_val", "tr_test", "tr_engine",
                                "tr_aug", "tr_aug_p", "tr_jitter", "tr_early", "tr_patience", "tr_zip_size",
                                "tr_zip_colour", "tr_zip_invert"])
@@ -275,3 +292,5 @@ if attached is not None:
     tlv.compare_section()
 else:
     st.info("Press **Start training**: the loss and accuracy curves appear here and update every second.")
+
+links.publish(LINK_FIELDS)

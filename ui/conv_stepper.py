@@ -75,7 +75,8 @@ def controls(setup) -> None:
                          "the strokes. Previous / Next and the slider still reach every position.")
 
 
-def stepper(setup, full: np.ndarray, *, rgb: bool, digits: int) -> None:
+def stepper(setup, full: np.ndarray, *, rgb: bool, digits: int, publish=None) -> None:
+    """``publish``: called after each run, to put the new position in the page's address."""
     n = setup.positions
     busy = _busy(setup)
     if st.session_state.get(SLIDER, 1) > n:
@@ -85,7 +86,7 @@ def stepper(setup, full: np.ndarray, *, rgb: bool, digits: int) -> None:
     st.session_state[TICK] = playing()
 
     b1, b2, b3, b4 = st.columns([5, 1, 1, 1], vertical_alignment="bottom")
-    pos = b1.slider("Window position (step)", 1, n, key=SLIDER, bind="query-params") if n > 1 else 1
+    pos = b1.slider("Window position (step)", 1, n, key=SLIDER) if n > 1 else 1
     b2.button("◀ Previous", key=K + "prev", on_click=_step, args=(-1, n, None), width="stretch")
     b3.button("Next ▶", key=K + "next", on_click=_step, args=(1, n, None), width="stretch")
     if b4.button("Pause" if playing() else "Play", key=K + "play", width="stretch", on_click=_toggle_play,
@@ -93,6 +94,8 @@ def stepper(setup, full: np.ndarray, *, rgb: bool, digits: int) -> None:
         st.session_state[TICK] = False   # this rerun is not a tick
         st.rerun()   # the whole page: Play's tick rate is set outside this fragment
     _draw_position(setup, full, int(pos) - 1, rgb=rgb, digits=digits, busy=busy)
+    if publish is not None:
+        publish()
 
 
 def _draw_position(setup, full, k: int, *, rgb: bool, digits: int, busy) -> None:

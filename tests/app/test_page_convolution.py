@@ -226,3 +226,34 @@ def test_another_input_chosen_after_the_drawing_is_kept_until_a_new_drawing(at):
     at.session_state["current_input"] = img2
     at.run()
     assert at.selectbox(key="conv_source").value == "Your drawing"
+
+
+LINK = {"conv_source": "A digit from the data set", "conv_digit": "3", "conv_preset": "Sobel x",
+        "conv_stride": "2", "conv_padmode": "valid", "conv_slider": "5", "conv_poolkind": "avg"}
+
+
+def test_a_shared_link_restores_the_view(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update(LINK)
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="conv_source").value == "A digit from the data set"
+    assert at.number_input(key="conv_digit").value == 3
+    assert at.selectbox(key="conv_preset").value == "Sobel x"
+    assert (at.number_input(key="conv_stride").value, at.selectbox(key="conv_padmode").value) == (2, "valid")
+    assert step_line(at).startswith("**Step 5 of 169**")          # (28 − 3)/2 + 1 = 13 → 13×13
+    assert at.radio(key="conv_poolkind").value == "avg"
+    assert at.query_params["conv_slider"] == ["5"] or at.query_params["conv_slider"] == "5"
+    at.button(key="conv_next").click().run()                    # the address follows the view
+    assert str(at.query_params["conv_slider"]).strip("[]'") == "6"
+
+
+def test_a_tampered_link_falls_back_to_the_defaults_without_an_error(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"conv_stride": "99", "conv_slider": "-4", "conv_source": "<script>", "conv_padnum": "x"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="conv_stride").value == 1
+    assert step_line(at).startswith("**Step 1 of 25**")
+    notes = [w.value for w in at.warning if "cannot use" in w.value]
+    assert len(notes) == 1 and "conv_stride=99" in notes[0] and "conv_source=<script>" in notes[0]

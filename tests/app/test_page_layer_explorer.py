@@ -283,3 +283,17 @@ def test_overview_and_a_conv_drilldown_for_other_architectures_and_engines(at, k
     assert cc.cell(r, c).written_total() in total
     at.selectbox(key="lx_ov_col").set_value(convs[0]).run()
     assert any(f"Its kernel is {n_in} slice" in m.value for m in at.markdown)
+
+
+def test_a_shared_layer_explorer_link_restores_class_and_layer_and_survives_another_model(open_page):
+    at = open_page("app_pages/3_Layer_Explorer.py", run=False)
+    at.query_params.update({"lx_source": "A digit from the data set", "lx_digit": "12", "lx_target": "3",
+                            "lx_camlayer": "0"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="lx_digit").value == 12 and at.selectbox(key="lx_target").value == 3
+    assert at.selectbox(key="lx_camlayer").value == 0
+    bad = open_page("app_pages/3_Layer_Explorer.py", run=False)
+    bad.query_params.update({"lx_target": "900", "lx_camlayer": "77"})     # fits no layer / class of this model
+    bad.run()
+    assert not bad.exception and not bad.error

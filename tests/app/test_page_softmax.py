@@ -123,3 +123,22 @@ def test_a_stale_true_class_label_from_old_names_is_replaced_not_a_type_error(op
     at.session_state["sm_true"] = "class 3"
     at.text_input(key="sm_logits").input("4, 5").run()
     assert not at.exception and at.selectbox(key="sm_true").value == 0
+
+
+def test_a_shared_link_restores_logits_names_and_true_class(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"sm_example": "Your own logits", "sm_logits": "1, 2, 3", "sm_names": "a, b, c",
+                            "sm_true": "2"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="sm_logits").value == "1, 2, 3" and at.selectbox(key="sm_true").value == 2
+    assert any("**c**" in m.value for m in at.markdown)
+
+
+def test_a_tampered_softmax_link_gives_a_message_and_the_defaults(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"sm_example": "Evil", "sm_true": "999"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="sm_example").value == "Notes: dog, cat, horse, cheetah"
+    assert any("cannot use" in w.value and "sm_true=999" in w.value for w in at.warning)

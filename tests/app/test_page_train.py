@@ -313,3 +313,25 @@ def test_using_a_checkpoint_names_it_in_the_sidebar_at_once(at):
     assert not at.exception
     assert any("uploaded one is now the active model" in s for s in _texts(at, "success"))
     assert any("uploaded one" in c.value for c in at.sidebar.caption)
+
+
+def test_a_shared_train_link_restores_the_settings(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"tr_arch_mode": "preset", "tr_preset": "seed-002", "tr_optimizer": "momentum",
+                            "tr_lr": "0.05", "tr_batch": "16", "tr_epochs": "3", "tr_seed": "7"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.radio(key="tr_arch_mode").value == "preset" and at.selectbox(key="tr_preset").value == "seed-002"
+    assert (at.session_state["tr_optimizer"], at.session_state["tr_lr"], at.session_state["tr_batch"]) == \
+        ("momentum", 0.05, 16)                                      # the link's, not the preset's document's
+    assert (at.number_input(key="tr_epochs").value, at.number_input(key="tr_seed").value) == (3, 7)
+    assert at.query_params["tr_lr"] in ("0.05", ["0.05"])
+
+
+def test_a_tampered_train_link_gives_a_message_and_the_defaults(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"tr_lr": "1e400", "tr_epochs": "-3", "tr_preset": "../../etc"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="tr_epochs").value == 8
+    assert any("cannot use" in w.value and "tr_epochs=-3" in w.value for w in at.warning)
