@@ -24,7 +24,7 @@ install-test: $(VENV)/.installed-test
 
 # Optional: runs and sweeps on a Ray cluster (README: "A class on several servers"); `make test` installs it too.
 install-ray: install
-	$(BIN)/pip install -q "ray==2.60.0"
+	$(BIN)/pip install -q "ray[client]==2.60.0"
 
 run: install
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address localhost

@@ -148,13 +148,12 @@ class RayBackend:
             return self._waiting(run_id, "Sending the run to the Ray cluster…")
         try:
             h = self._handle(run_id)
+            gone, timed_out = _errors(self.ray())
         except RayUnavailable as exc:
             return self._unreachable(run_id, last, str(exc))
         if h is None:
             return _failed(last, "The Ray cluster lost this run: its actor is gone (the node it ran on may have "
                                  "left the cluster).") if last is not None else None
-        ray = self.ray()
-        gone, timed_out = _errors(ray)
         try:
             snap = self._get(h.snapshot.remote())
         except gone as exc:
@@ -182,7 +181,7 @@ class RayBackend:
         """What a run reads as while the cluster does not answer: its last snapshot with the sentence
         (not ended: it may well still be training)."""
         if last is None:
-            return None
+            return self._waiting(run_id, message)
         return replace(last, message=message, extra={**last.extra, "unreachable": message})
 
     def _call(self, run_id: str, method: str, *args) -> None:
@@ -289,12 +288,16 @@ class RayBackend:
         from cnn_core.training.ray_actors import SweepActor
         from cnn_core.training.ray_handles import RemoteSweep
 
-        self.ray()
-        actor = remote(SweepActor).options(
-            name=SWEEP_PREFIX + sweep.id, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0,
-            max_concurrency=8, max_restarts=0)
-        handle = actor.remote(sweep.id, sweep.base, dict(sweep.axes), sweep.train_ds, sweep.val_ds, sweep.test_ds,
-                              sweep.name, dict(sweep.dataset_info), self.address, self.keep_s, self.num_cpus)
+        try:
+            self.ray()
+            actor = remote(SweepActor).options(
+                name=SWEEP_PREFIX + sweep.id, namespace=NAMESPACE, lifetime="detached", get_if_exists=True,
+                num_cpus=0, max_concurrency=8, max_restarts=0)
+            handle = actor.remote(sweep.id, sweep.base, dict(sweep.axes), sweep.train_ds, sweep.val_ds, sweep.test_ds,
+                                  sweep.name, dict(sweep.dataset_info), self.address, self.keep_s, self.num_cpus)
+        except Exception as exc:  # noqa: BLE001 - the sweep reads as failed, with the sentence
+            text = str(exc) if isinstance(exc, RayUnavailable) else f"The Ray cluster is unreachable: {short(exc)}."
+            return RemoteSweep(self, sweep.id, replace(sweep.snapshot(), state="failed", message=text))
         with self._lock:
             self._handles[SWEEP_PREFIX + sweep.id] = handle
         return RemoteSweep(self, sweep.id, sweep.snapshot())     # every cell waiting, until the actor answers

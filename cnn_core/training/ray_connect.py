@@ -35,6 +35,8 @@ _CONNECT_LOCK = threading.Lock()
 def connect(addr: str | None = None):
     """The ``ray`` module, connected to ``addr`` (default: $CNN_EXPLORER_RAY_ADDRESS) if this process
     is not connected yet. Raises ``RayUnavailable`` with a sentence for the page."""
+    # Ray Client (ray://) retries a broken connection for 30 s by default, during which a page would wait
+    os.environ.setdefault("RAY_CLIENT_RECONNECT_GRACE_PERIOD", "5")
     try:
         import ray
     except ImportError as exc:

@@ -197,10 +197,13 @@ def test_without_ray_installed_a_run_fails_with_one_sentence(monkeypatch, parts)
     monkeypatch.setitem(sys.modules, "ray", None)      # `import ray` raises ImportError
     runs = RunRegistry(backend=ray_backend.RayBackend("auto"))
     run = runs.submit(_run(parts))
-    snap = run.snapshot()
+    snap = _until(lambda: (s := run.snapshot()).ended and s, timeout=5, what="the run to fail")
     assert snap.state == "failed" and "Ray is not installed" in snap.message and "pip install -e .[ray]" in snap.message
     _until(lambda: runs.active_count() == 0, timeout=5, what="the slot freed")
     assert runs.get("0123456789") is None
+    sweep = Sweep(_run(parts).config, {"lr": [0.05, 0.1]}, parts.train, parts.val, parts.test, runs=runs).start()
+    snap = runs.get_sweep(sweep.id).snapshot()
+    assert snap.state == "failed" and "Ray is not installed" in snap.message and len(snap.cells) == 2
 
 
 def test_an_address_where_nothing_listens_fails_fast_with_one_sentence():
