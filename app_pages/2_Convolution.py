@@ -57,7 +57,7 @@ if _drawing is not None and st.session_state.get(K + "input_seen") != state.dige
     st.session_state[K + "input_seen"] = state.digest(_drawing)
     if K + "source" not in from_link:     # a shared link's own input wins
         st.session_state.update({K + "initialised": True, K + "chosen": True, K + "mode": "Grey image (one channel)",
-                                 K + "source": SRC_DRAWING, K + "slider": 1})
+                                 K + "source": SRC_DRAWING, K + "slider": 1, conv_stepper.TO_INK: True})
 
 
 def _frame(a: np.ndarray) -> pd.DataFrame:

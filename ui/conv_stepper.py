@@ -18,6 +18,7 @@ from ui import lesson_plots as lp
 
 K = "conv_"
 SLIDER, PLAYING, TICK, SPEED, SKIP = K + "slider", K + "playing", K + "tick", K + "speed", K + "skip"
+TO_INK = K + "to_ink"   # set when the page opens on a new drawing: start at the first window that sees ink
 CH_SCALES = ["Reds", "Greens", "Blues"]
 GRID_H = 280   # px: input, products and map side by side fit a 1280×800 screen with the sum below
 
@@ -79,6 +80,8 @@ def stepper(setup, full: np.ndarray, *, rgb: bool, digits: int, publish=None) ->
     """``publish``: called after each run, to put the new position in the page's address."""
     n = setup.positions
     busy = _busy(setup)
+    if st.session_state.pop(TO_INK, False):
+        st.session_state[SLIDER] = stepping.first_position(n, stepping.busy_positions(setup))
     if st.session_state.get(SLIDER, 1) > n:
         st.session_state[SLIDER] = n
     if playing() and st.session_state.get(TICK):

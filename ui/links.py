@@ -141,7 +141,9 @@ _SHARE_HTML = """
 <div data-testid="cnnx-share" style="display:flex;flex-direction:column;gap:.35rem">
 <button type="button" id="cnnx-copy-link" style="border:1px solid rgba(128,128,128,.45);border-radius:.5rem;
  padding:.4rem .7rem;background:transparent;color:inherit;font:inherit;cursor:pointer;text-align:left">
- &#128279;&nbsp;Copy link to this view</button>
+ <svg width="14" height="14" viewBox="0 0 24 24" aria-hidden="true" style="vertical-align:-2px;margin-right:.4rem">
+ <path fill="currentColor" d="M3.9 12a3.1 3.1 0 0 1 3.1-3.1h4V7H7a5 5 0 0 0 0 10h4v-1.9H7A3.1 3.1 0 0 1 3.9 12zM8 13h8v-2H8v2zm9-6h-4v1.9h4a3.1 3.1 0 0 1 0 6.2h-4V17h4a5 5 0 0 0 0-10z"/>
+ </svg>Copy link to this view</button>
 <input id="cnnx-link-text" readonly aria-label="Link to this view" style="display:none;width:100%;
  font-size:.8rem;padding:.25rem;border:1px solid rgba(128,128,128,.45);border-radius:.35rem;
  background:transparent;color:inherit">
