@@ -247,7 +247,7 @@ full = conv.conv_map(setup)
 digits = 3 if (unit_pixels and not st.session_state.get(K + "x255")) or not np.allclose(kernel, np.round(kernel)) else 2
 
 errors.fragment(conv_stepper.stepper, run_every=conv_stepper.play_interval())(
-    setup, full, rgb=rgb, digits=digits, publish=lambda: links.publish(LINK_FIELDS))
+    setup, full, rgb=rgb, digits=digits, publish=lambda: links.publish("convolution", LINK_FIELDS))
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Then ReLU and pooling")
@@ -314,4 +314,4 @@ st.markdown(f"Output ({pi + 1}, {pj + 1}): {pooled.written(pi, pj)}")
 st.info(pooled.routing_note() + (f" {flat_windows} of {oh * ow} windows hold equal values (not ringed); "
                                  "their gradient goes to the first cell, as in PyTorch." if flat_windows else ""))
 
-links.publish(LINK_FIELDS)
+links.publish("convolution", LINK_FIELDS)

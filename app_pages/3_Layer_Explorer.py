@@ -35,7 +35,12 @@ def _add_edit(edit: dict) -> None:
 LINK_FIELDS = [links.Field(K + "source", links.choice([SRC_DRAWING, SRC_DIGIT])),
                links.Field(K + "digit", links.integer(0, 4999)),
                links.Field(K + "target", links.integer(0, 999)), links.Field(K + "camlayer", links.integer(0, 999))]
-links.restore("layer-explorer", LINK_FIELDS)
+_from_link = links.restore("layer-explorer", LINK_FIELDS)
+_drawing = state.current_input()   # a new drawing is what the page opens on (unless a link says otherwise)
+if _drawing is not None and st.session_state.get(K + "input_seen") != state.digest(_drawing):
+    st.session_state[K + "input_seen"] = state.digest(_drawing)
+    if K + "source" not in _from_link:
+        st.session_state[K + "source"] = SRC_DRAWING
 
 st.title("Layer Explorer")
 overview_box = st.container()  # the whole network first; filled once the input and the model are known
@@ -90,9 +95,18 @@ with c_pred:
     pred = result.predicted
     delta = None
     if wi:
-        delta = f"{(result.probabilities[pred] - base.probabilities[pred]) * 100:+.1f} points vs trained"
+        # The trained model's answer is what an edit helps or hurts: its probability before and after, so
+        # the arrow and the sign show the direction honestly (the what-if winner's own gain read "↑ +60.9"
+        # when the edit had made the model worse).
+        was = base.predicted
+        change = (result.probabilities[was] - base.probabilities[was]) * 100
+        delta = f"{change:+.1f} points for {names[was]}, the trained model's answer"
     st.metric("Prediction" + (" (what-if)" if wi else ""), f"{names[pred]} ({result.probabilities[pred] * 100:.1f} %)",
-              delta=delta, delta_color="off")
+              delta=delta, delta_color="normal")
+    if wi and abs(change) < 0.05:
+        st.caption(f"Almost no change for {names[was]}: the other kernels still find what this one found (a "
+                   "network spreads what it knows over many kernels), and ReLU had already set much of this "
+                   "kernel's map to 0 for this input.")
     if wi:
         st.warning(f"What-if active: {'; '.join(e['label'] for e in wi)}. "
                    f"Prediction without it: {names[base.predicted]} "
@@ -105,12 +119,14 @@ with overview_box:
 
 # --- what if ------------------------------------------------------------------------------------
 convs = intro.conv_kernels(model, spec)
-with st.expander("What if… you edit or zero a kernel? (on a copy of the model)", expanded=bool(wi)):
+# keyed: the learner's open panel stays open when the edits are reset (it collapsed with them)
+with st.expander("What if… you edit or zero a kernel? (on a copy of the model)", expanded=bool(wi),
+                 key=K + "wi_box", on_change="rerun"):
     if not convs:
         st.info("This model has no convolutional layer to edit.")
     else:
         labels = {ck.index: f"layer {ck.index + 1}: {ck.label}" for ck in convs}
-        w1, w2, w3 = st.columns(3)
+        w1, w2, w3 = st.columns([2, 1, 1])   # the layer's label is long: "layer 1: conv … stride 1, padding 1"
         li = w1.selectbox("Conv layer", list(labels), format_func=labels.get, key=K + "wi_layer")
         ck = next(c for c in convs if c.index == li)
         n_out, n_in = ck.weight.shape[:2]
@@ -263,4 +279,4 @@ else:
             if float(cam.max()) == 0.0:
                 g2.caption("Grad-CAM is 0 everywhere: no map of this layer speaks for this class here.")
 
-links.publish(LINK_FIELDS)
+links.publish("layer-explorer", LINK_FIELDS)

@@ -69,7 +69,7 @@ with c1:
         st.caption(_model_logits()[2])
     text = st.text_input("Logits (comma-separated)", key=K + "logits")
     names_text = st.text_input("Class names (comma-separated, optional)", key=K + "names")
-links.publish(LINK_FIELDS)   # before the check below, which may stop the page
+links.publish("softmax", LINK_FIELDS)   # before the check below, which may stop the page
 try:
     z = softmax_inputs.parse_logits(text)
     p = sm.softmax(z)
@@ -144,4 +144,4 @@ try:
 except AnswerError as exc:
     o2.error(str(exc))
 
-links.publish(LINK_FIELDS)
+links.publish("softmax", LINK_FIELDS)

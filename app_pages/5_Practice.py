@@ -136,4 +136,4 @@ if state and state.get("ident") == ident:
             st.markdown(ex.solution)
             st.caption("Answer: " + ", ".join(fmt(v, 3) for v in ex.expected.ravel()))
 
-links.publish(LINK_FIELDS)
+links.publish("practice", LINK_FIELDS)

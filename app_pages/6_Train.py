@@ -293,4 +293,4 @@ if attached is not None:
 else:
     st.info("Press **Start training**: the loss and accuracy curves appear here and update every second.")
 
-links.publish(LINK_FIELDS)
+links.publish("train", LINK_FIELDS)

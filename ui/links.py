@@ -84,14 +84,26 @@ def landed(page: str) -> bool:
     return first
 
 
+def _stash(page: str) -> str:
+    return f"_links_kept_{page}"
+
+
 def restore(page: str, fields: list[Field]) -> set[str]:
     """On landing: the link's values into session state; returns the keys restored. Unusable values
-    are named in one warning and left at their defaults."""
+    are named in one warning and left at their defaults.
+
+    Coming back from another page through the sidebar, the address carries no settings: the page's
+    settings as they were when the learner left it (kept by ``publish``) come back instead, so nothing
+    set on a page is lost by a visit elsewhere."""
     if not landed(page):
         return set()
+    source = {f.key: st.query_params.get(f.key) for f in fields if st.query_params.get(f.key) is not None}
+    from_link = bool(source)
+    if not from_link:
+        source = dict(st.session_state.get(_stash(page), {}))
     done, bad = set(), []
     for f in fields:
-        raw = st.query_params.get(f.key)
+        raw = source.get(f.key)
         if raw is None:
             continue
         try:
@@ -99,14 +111,17 @@ def restore(page: str, fields: list[Field]) -> set[str]:
             done.add(f.key)
         except (ValueError, TypeError, OverflowError):
             bad.append(f"{f.key}={raw[:30]}")
+    if not from_link:
+        return set()          # the learner's own settings, not a link: the page's first-visit logic may run
     if bad:
         st.warning(f"This link has settings this page cannot use ({', '.join(bad)}); they are back to their "
                    "defaults.", icon=":material/link_off:")
     return done
 
 
-def publish(fields: list[Field]) -> None:
-    """Write the page's current settings into the address (and nothing of other pages)."""
+def publish(page: str, fields: list[Field]) -> None:
+    """Write the page's current settings into the address (and nothing of other pages), and keep them
+    for the learner's next visit to the page in this session."""
     params = {k: st.query_params[k] for k in KEEP if k in st.query_params}
     for f in fields:
         if f.key in st.session_state and st.session_state[f.key] is not None:
@@ -114,6 +129,7 @@ def publish(fields: list[Field]) -> None:
                 params[f.key] = f.write(st.session_state[f.key])
             except (TypeError, ValueError):
                 continue
+    st.session_state[_stash(page)] = {k: v for k, v in params.items() if k not in KEEP}
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
 
