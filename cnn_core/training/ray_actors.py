@@ -15,7 +15,7 @@ import time
 from dataclasses import replace
 
 from cnn_core.training.backends import PAUSED, RESUMED, Ended, Job, RunRecord, Stop, execute, model_from_weights
-from cnn_core.training.loop import Step
+from cnn_core.training.loop import Extra, Step
 from cnn_core.training.snapshot import RunSnapshot
 
 
@@ -101,6 +101,8 @@ class RunActor:
         self._val, self._test = job.val, job.test
         self._record = RunRecord(replace(job, train=None))
         self._command = ""
+        self._version = 0                        # counts Extra events; _extra_at: key -> version that wrote it
+        self._extra_at: dict[str, int] = {}
         self._checkpoint: bytes | None = None
         self._lock = threading.Lock()
         me = ray.get_runtime_context().current_actor
@@ -133,8 +135,11 @@ class RunActor:
             for event in events:
                 if event == STARTED:
                     self._record.started()
-                else:
-                    self._record.apply(event)
+                    continue
+                if isinstance(event, Extra):
+                    self._version += 1
+                    self._extra_at.update(dict.fromkeys(event.payload, self._version))
+                self._record.apply(event)
             return self._command
 
     # called by servers
@@ -150,6 +155,15 @@ class RunActor:
         if snap.state == "queued":
             snap = replace(snap, message="Waiting for a free CPU on the Ray cluster; it starts by itself.")
         return snap
+
+    def delta(self, n_steps: int, since: int) -> tuple[RunSnapshot, int]:
+        """The snapshot without what a reader already holds: the losses after its first ``n_steps``, and
+        only the ``extra`` keys written after its version ``since`` (the learning timeline's maps are
+        megabytes; every page polls once a second). Returns it with the version to ask from next time."""
+        with self._lock:
+            snap, version = self.snapshot(), self._version
+            fresh = [k for k, v in self._extra_at.items() if v > since and k in snap.extra]
+        return replace(snap, step_loss=snap.step_loss[n_steps:], extra={k: snap.extra[k] for k in fresh}), version
 
     def pause(self) -> None:
         with self._lock:

@@ -52,6 +52,7 @@ class RayBackend:
         self._lock = threading.Lock()
         self._handles: dict[str, object] = {}
         self._last: dict[str, RunSnapshot] = {}      # the last snapshot read, shown while the cluster is away
+        self._version: dict[str, int] = {}           # and the actor's version it is up to date with
         self._local: dict[str, RunRecord] = {}       # runs that never reached the cluster (it was unreachable)
         self._jobs: dict[str, Job] = {}              # this server's runs, without their data: a queued snapshot
         self._starting: dict[str, threading.Event] = {}   # set once start() has the actor's handle (or failed)
@@ -154,8 +155,12 @@ class RayBackend:
         if h is None:
             return _failed(last, "The Ray cluster lost this run: its actor is gone (the node it ran on may have "
                                  "left the cluster).") if last is not None else None
+        version = self._version.get(run_id, 0)
         try:
-            snap = self._get(h.snapshot.remote())
+            n, since = (len(last.step_loss), version) if last is not None else (0, 0)
+            delta, version = self._get(h.delta.remote(n, since))
+            snap = delta if last is None else replace(delta, step_loss=last.step_loss + delta.step_loss,
+                                                      extra={**last.extra, **delta.extra})
         except gone as exc:
             snap = _failed(last, f"The Ray cluster lost this run: {short(exc)}") if last is not None else None
             if snap is None:
@@ -168,7 +173,7 @@ class RayBackend:
         except Exception as exc:  # noqa: BLE001 - a lost connection, a dead GCS…
             return self._unreachable(run_id, last, f"The Ray cluster is unreachable: {short(exc)}")
         with self._lock:
-            self._last[run_id] = snap
+            self._last[run_id], self._version[run_id] = snap, version
         return snap
 
     def _waiting(self, run_id: str, message: str) -> RunSnapshot | None:
@@ -251,6 +256,7 @@ class RayBackend:
         with self._lock:
             self._handles.pop(run_id, None)
             self._last.pop(run_id, None)
+            self._version.pop(run_id, None)
             self._local.pop(run_id, None)
             self._jobs.pop(run_id, None)
             self._remote.pop(run_id, None)

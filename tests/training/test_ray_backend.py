@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -144,6 +145,12 @@ def test_a_short_run_finishes_and_frees_its_place_in_the_queue(ray_cluster, part
     assert second.snapshot().state == "queued" and second.snapshot().queue_position == 1
     _until(lambda: first.snapshot().ended and second.snapshot().ended, timeout=120, what="both ended")
     a, b = first.snapshot(), second.snapshot()
+    # read piece by piece (only new losses and timeline points each time), the same as the actor's whole snapshot
+    import ray
+
+    whole = ray.get(ray.get_actor(first.id, namespace=ray_backend.NAMESPACE).snapshot.remote())
+    assert a.step_loss == whole.step_loss and a.extra.keys() == whole.extra.keys() and len(a.extra) > 2
+    assert all(pickle.dumps(a.extra[k]) == pickle.dumps(whole.extra[k]) for k in a.extra)
     assert a.state == b.state == "finished" and a.step == 12 and len(a.epochs_log) == 2 and 0 <= a.test_acc <= 1
     _until(lambda: runs.active_count() == 0, timeout=10, what="the slots freed")
     runs.shutdown()
