@@ -22,8 +22,9 @@ SRC_EXPLORER = KSRC_EXPLORER = "From the Layer Explorer"
 # "Open in the Convolution page" on the Layer Explorer leaves one input map, its kernel slice, stride and
 # padding here; a new hand-off (new token) selects them once, after which the learner's choices stand.
 handoff = st.session_state.get(CONV_HANDOFF)
-if handoff and st.session_state.get(K + "handoff_token") != handoff["token"]:
-    st.session_state.update({K + "handoff_token": handoff["token"], K + "initialised": True,
+_handed_over = bool(handoff) and st.session_state.get(K + "handoff_token") != handoff["token"]
+if _handed_over:
+    st.session_state.update({K + "handoff_token": handoff["token"], K + "initialised": True, K + "chosen": True,
                              K + "mode": "Grey image (one channel)", K + "source": SRC_EXPLORER,
                              K + "ksrc": KSRC_EXPLORER, K + "stride": min(handoff["stride"], 5),
                              K + "padmode": "number", K + "padnum": min(handoff["padding"], 5), K + "slider": 1})
@@ -55,7 +56,7 @@ if from_link:   # the link's view as it was: no example applied over it, setting
 _drawing = state.current_input()
 if _drawing is not None and st.session_state.get(K + "input_seen") != state.digest(_drawing):
     st.session_state[K + "input_seen"] = state.digest(_drawing)
-    if K + "source" not in from_link:     # a shared link's own input wins
+    if K + "source" not in from_link and not _handed_over:   # a link's or the Layer Explorer's input wins
         st.session_state.update({K + "initialised": True, K + "chosen": True, K + "mode": "Grey image (one channel)",
                                  K + "source": SRC_DRAWING, K + "slider": 1, conv_stepper.TO_INK: True})
 
@@ -110,7 +111,7 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
         st.caption(f"Your drawing from the Draw page is waiting in this list: “{SRC_DRAWING}”.")
     if src == SRC_EXPLORER:
         st.caption(f"From the Layer Explorer: {handoff['about']}.")
-        return np.asarray(handoff["image"], dtype=float), "the Layer Explorer's map", False
+        return np.asarray(handoff["image"], dtype=float), f"From the Layer Explorer: {handoff['about']}", False
     if src == SRC_DRAWING:
         return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
     if src == SRC_DIGIT:
@@ -223,6 +224,8 @@ with settings:
     with c_g:
         stride, padding = geometry_controls(K + "rgb_", "valid", 0) if rgb else geometry_controls(K)
 
+# what is on screen, in one line, while the settings are folded away
+st.caption(f"Input: {described} · kernel: {kdesc}" + (f", bias {fmt(bias, 4)}" if bias else ""))
 _choice = (mode, described, kdesc, float(bias), stride, str(padding))
 if st.session_state.get(K + "last_choice") not in (None, _choice):
     st.session_state[K + "chosen"] = True
