@@ -44,16 +44,6 @@ def clear_canvas() -> None:
         state.set_current_input(None)
 
 
-class KeptUpload:
-    """An uploaded picture kept in the session (name and bytes), read like Streamlit's UploadedFile."""
-
-    def __init__(self, name: str, data: bytes):
-        self.name, self._data = name, data
-
-    def getvalue(self) -> bytes:
-        return self._data
-
-
 def mount_drawing() -> dict | None:
     """The strokes to mount the canvas with. A canvas forgets its strokes when the learner visits another
     page; the last drawing is put back when it mounts again, and the same value is passed for as long as
@@ -123,11 +113,8 @@ def draw_and_predict(bundle) -> None:
             upload = st.file_uploader("A picture of one digit (PNG, JPEG, GIF, BMP, WebP, TIFF)", type=UPLOAD_TYPES,
                                       key="draw_upload", max_upload_size=preprocess.MAX_UPLOAD_BYTES // 2 ** 20)
             st.caption("A photo of a digit on paper works too: dark ink on a light background is inverted.")
-            if upload is not None:
-                # Streamlit empties an uploader when the learner visits another page; keep the picture here.
-                st.session_state["draw_upload_kept"] = (upload.name, upload.getvalue())
-            elif st.session_state.get("draw_upload_kept"):
-                upload = KeptUpload(*st.session_state["draw_upload_kept"])
+            upload, kept = state.kept_upload("draw_upload", upload)
+            if kept:
                 st.caption(f"Still using {upload.name}, uploaded before; upload another picture to replace it.")
             if upload is None:
                 hint = "Upload a picture of a digit to see what the network makes of it."

@@ -82,6 +82,9 @@ def load_data(key: str):
         colour = c2.selectbox("colour", ["auto", "grey", "rgb"], key="tr_zip_colour",
                               format_func={"auto": "auto", "grey": "greyscale", "rgb": "RGB"}.get)
         invert = c3.checkbox("invert", key="tr_zip_invert", help="Dark ink on light paper → MNIST's white on black.")
+        up, kept = state.kept_upload("tr_zip", up)
+        if kept:
+            st.caption(f"Still using {up.name}, uploaded before; upload another .zip to replace it.")
         if up is None:
             st.info("Upload a .zip to use your own images, like document 000's digit folders or document 001's "
                     "5-class homework.")

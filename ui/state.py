@@ -127,3 +127,25 @@ def keep_valid_choice(key: str, options: list, fallback_key: str | None = None) 
         return
     last = ss.get(fallback_key) if fallback_key else None
     ss[key] = last if last in options else options[0]
+
+
+class KeptUpload:
+    """An uploaded file kept in the session (name, bytes, id), read like Streamlit's UploadedFile."""
+
+    def __init__(self, name: str, data: bytes, file_id: str):
+        self.name, self._data, self.file_id = name, data, file_id
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def kept_upload(key: str, upload) -> tuple[object | None, bool]:
+    """(the file to use, whether it is the kept one). Streamlit empties a file uploader when the learner
+    visits another page; the last file uploaded under ``key`` is kept in the session and used until
+    another is uploaded. The page says so with a note when it is the kept one."""
+    store = f"_kept_upload_{key}"
+    if upload is not None:
+        st.session_state[store] = (upload.name, upload.getvalue(), getattr(upload, "file_id", upload.name))
+        return upload, False
+    kept = st.session_state.get(store)
+    return (KeptUpload(*kept), True) if kept else (None, False)

@@ -335,3 +335,17 @@ def test_a_tampered_train_link_gives_a_message_and_the_defaults(open_page):
     assert not at.exception and not at.error
     assert at.number_input(key="tr_epochs").value == 8
     assert any("cannot use" in w.value and "tr_epochs=-3" in w.value for w in at.warning)
+
+
+def test_an_uploaded_zip_is_kept_across_a_page_switch_with_a_note(open_page):
+    at = open_page("app.py")
+    at.switch_page("app_pages/6_Train.py").run()
+    at.radio(key="tr_dataset").set_value("zip").run()
+    at.file_uploader(key="tr_zip").set_value(("shapes.zip", _zip_of(["circle", "square", "star"]), "application/zip")).run()
+    at.switch_page("app_pages/4_Softmax_and_Loss.py").run()
+    at.switch_page("app_pages/6_Train.py").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="tr_dataset").value == "zip"
+    captions = _texts(at, "caption")
+    assert any("Still using shapes.zip" in c for c in captions)
+    assert any("18 images in 3 classes" in c for c in captions)
