@@ -82,3 +82,10 @@ def test_every_page_path_named_in_the_code_exists():
                 if not (ROOT / node.value).exists():
                     missing.append(f"{p.relative_to(ROOT)}: {node.value}")
     assert not missing, missing
+
+
+def test_there_is_no_pages_folder_beside_app_py():
+    # With a pages/ folder beside app.py, Streamlit 1.67 runs a fresh server's first session through its old
+    # folder navigation, which does not know app.py's addresses: the first visitor of a shared link got
+    # "Page not found". Page files live in app_pages/ and are declared in app.py.
+    assert not (ROOT / "pages").exists()
