@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run dev test install install-test chromium bench bench-classroom assets default-model clean
+.PHONY: run dev test install install-test install-ray chromium bench bench-classroom assets default-model clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+
+# Optional: runs and sweeps on a Ray cluster (README: "A class on several servers"); `make test` installs it too.
+install-ray: install
+	$(BIN)/pip install -q "ray[client]==2.60.0"
 
 run: install
 	$(BIN)/python -m ui.serve --server.port $(PORT) --server.address localhost

@@ -6,9 +6,19 @@ themselves stay plain scripts, one file each, in pages/.
 """
 import streamlit as st
 
-from ui import errors, home
+from ui import errors, home, links
 
-st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide")
+# The menu (top right) carries the light / dark theme switch; with toolbarMode "minimal" it is shown
+# only when the page config gives it an item, hence "About".
+st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide",
+                   menu_items={"About": "**CNN Explorer**: open a convolutional neural network and see how it sees. "
+                                        "Switch between the light and the dark theme under *Settings* in this menu."})
+# Less empty space above each page's title: at 1280×800 (a projector) the default top padding takes
+# a tenth of the screen.
+# Plotly's own toolbar is hidden: on hover it covered chart titles and the confusion matrix's top row.
+# Zoom by dragging and reset by double-clicking still work; Streamlit's full-screen button stays.
+st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}"
+            ".js-plotly-plot .modebar-container{display:none !important}</style>", unsafe_allow_html=True)
 
 # Material icons, not emoji: they come with Streamlit's own font, so they draw in every browser
 # (emoji need a colour-emoji font, which many Linux machines lack: they showed as empty boxes).
@@ -34,5 +44,11 @@ def home_page() -> None:
 
 page = st.navigation({"": [st.Page(home_page, title="Home", icon=":material/home:", default=True)],
                       "See inside": SEE_INSIDE, "Train": TRAIN})
-with errors.boundary(f"page {page.title}"):
-    page.run()
+# A page's settings come from the address only when the learner lands on it (ui/links.py).
+st.session_state[links.LANDED] = st.session_state.get("_page_now") != page.url_path
+st.session_state["_page_now"] = page.url_path
+try:
+    with errors.boundary(f"page {page.title}"):
+        page.run()
+finally:
+    links.share_control()

@@ -1,5 +1,8 @@
 """Hostile checkpoints: refusal time and the memory they cost the server (issue 10).
 
+Three ways: in this process, in Chromium against `make run`'s server (when Chromium is installed),
+and on the Train page in AppTest.
+
 Each file below goes through ``checkpoints.from_bytes`` (what the Train page's "Load a saved
 model" runs on an upload) in this process, after a warm-up load of a good checkpoint; reported:
 the time to the refusal, the change in resident memory (VmRSS) and whether the process's peak
@@ -153,6 +156,60 @@ def measure_page(files: dict[str, bytes]) -> list[dict]:
     return rows
 
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _rss_of(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure_browser(files: dict[str, bytes], messages: dict[str, str]) -> list[dict] | None:
+    """Per file, in Debian's Chromium against `make run`'s server: a fresh tab on the Train page, the
+    file set on the "Load a saved model" uploader, seconds until the page shows the expected sentence;
+    the server's RSS before and after. None without Chromium or Playwright."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("chromium"):
+        return None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    from benchmarks.classroom import Server
+
+    folder = Path(tempfile.mkdtemp())
+    rows = []
+    with Server() as srv, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        try:
+            for i, (name, blob) in enumerate(files.items()):
+                path = folder / f"upload-{i}.safetensors"
+                path.write_bytes(blob)
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(f"{srv.url}/train", timeout=120_000)
+                page.get_by_text("Load a saved model").first.click(timeout=120_000)
+                uploader = page.locator('[data-testid="stFileUploader"] input[type=file]').last
+                uploader.wait_for(state="attached", timeout=30_000)
+                time.sleep(0.5)
+                rss0 = _rss_of(srv.proc.pid)
+                t0 = time.perf_counter()
+                uploader.set_input_files(str(path))
+                alert = page.locator('[data-testid="stAlert"]', has_text=messages[name][:60]).first
+                alert.wait_for(timeout=30_000)
+                seconds = time.perf_counter() - t0
+                rows.append({"name": name, "seconds": seconds, "rss_before": rss0, "rss_after": _rss_of(srv.proc.pid),
+                             "exceptions": page.locator('[data-testid="stException"]').count()})
+                page.close()
+        finally:
+            browser.close()
+    return rows
+
+
 def run(quick: bool = False):
     import tempfile
 
@@ -170,6 +227,16 @@ def run(quick: bool = False):
            f"largest peak growth {peak:.1f} MB (target ±{TARGET_MB:g} MB); pickle payload ran: {marker.exists()}")
     if quick:
         return
+    live = measure_browser(files, {r["name"]: r["message"] for r in rows})
+    if live is None:
+        yield "- browser: skipped (no Chromium / Playwright)"
+    else:
+        base = live[0]["rss_before"]
+        yield (f"- Chromium, `make run`'s server, a fresh tab per file: {len(live)} files refused on the page, slowest "
+               f"{max(r['seconds'] for r in live):.2f} s from upload to the sentence, exception elements "
+               f"{sum(r['exceptions'] for r in live)}, largest RSS change per file "
+               f"{max(abs(r['rss_after'] - r['rss_before']) for r in live):.1f} MB, server RSS {base:.0f} → "
+               f"{live[-1]['rss_after']:.0f} MB over all {len(live)}")
     page = measure_page(files)
     yield (f"- Train page (AppTest) upload → one st.error: {sum(r['errors'] == 1 and not r['exceptions'] for r in page)}"
            f" of {len(page)} files, slowest rerun {max(r['seconds'] for r in page):.2f} s, largest RSS change "

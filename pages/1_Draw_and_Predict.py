@@ -13,6 +13,8 @@ CANVAS_PX = 280
 SOURCES = ("Draw", "Upload a picture", "Random bundled digit")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 DRAWING = "your drawing"
+SAVED = "draw_saved"      # {"key", "json", "picture"}: the last drawing, to put back after a page switch
+MOUNT = "draw_mount"      # {"key", "json"}: what the canvas was mounted with (kept fixed while it lives)
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,8 +39,22 @@ def canvas_key() -> str:
 @errors.guarded
 def clear_canvas() -> None:
     st.session_state["draw_canvas_n"] = st.session_state.get("draw_canvas_n", 0) + 1
+    st.session_state.pop(SAVED, None)
     if state.current_input_source() == DRAWING:
         state.set_current_input(None)
+
+
+def mount_drawing() -> dict | None:
+    """The strokes to mount the canvas with. A canvas forgets its strokes when the learner visits another
+    page; the last drawing is put back when it mounts again, and the same value is passed for as long as
+    that canvas lives (a changed ``initial_drawing`` redraws the canvas, and None empties it)."""
+    key = canvas_key()
+    mount = st.session_state.get(MOUNT)
+    if key not in st.session_state or not mount or mount["key"] != key:     # (re)mounting
+        saved = st.session_state.get(SAVED)
+        mount = {"key": key, "json": saved["json"] if saved and saved["key"] == key else None}
+        st.session_state[MOUNT] = mount
+    return mount["json"]
 
 
 st.title("Draw & Predict")
@@ -69,15 +85,20 @@ def draw_and_predict(bundle) -> None:
     hint = ""
 
     with col_in:
-        source = st.radio("Input", SOURCES, horizontal=True, key="draw_source")
+        source = st.radio("Input", SOURCES, horizontal=True, key="draw_source", persist_state="session")
         if source == "Draw":
-            pen = st.slider("Pen width (canvas pixels)", 4, 50, 20, key="draw_pen")
+            pen = st.slider("Pen width (canvas pixels)", 4, 50, 20, key="draw_pen", persist_state="session")
+            initial = mount_drawing()
             result = st_canvas(stroke_width=pen, stroke_color="#FFFFFF", background_color="#000000",
                                height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw", update_streamlit=True,
-                               return_image_data=True, key=canvas_key())
+                               return_image_data=True, initial_drawing=initial, key=canvas_key())
             st.button("Clear the canvas", key="draw_clear", icon=":material/delete:", on_click=clear_canvas)
             st.caption("Undo and redo: the curved arrows above the canvas; the bin there clears it too.")
             picture = result.image_data
+            if picture is None and initial is not None:
+                picture = st.session_state[SAVED]["picture"]   # back from another page: same drawing, same answer
+            elif picture is not None and (result.json_data or {}).get("objects"):
+                st.session_state[SAVED] = {"key": canvas_key(), "json": result.json_data, "picture": picture}
             if picture is None:
                 hint = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
             else:
@@ -90,8 +111,11 @@ def draw_and_predict(bundle) -> None:
                         state.set_current_input(None)
         elif source == "Upload a picture":
             upload = st.file_uploader("A picture of one digit (PNG, JPEG, GIF, BMP, WebP, TIFF)", type=UPLOAD_TYPES,
-                                      key="draw_upload")
+                                      key="draw_upload", max_upload_size=preprocess.MAX_UPLOAD_BYTES // 2 ** 20)
             st.caption("A photo of a digit on paper works too: dark ink on a light background is inverted.")
+            upload, kept = state.kept_upload("draw_upload", upload)
+            if kept:
+                st.caption(f"Still using {upload.name}, uploaded before; upload another picture to replace it.")
             if upload is None:
                 hint = "Upload a picture of a digit to see what the network makes of it."
             else:

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from cnn_core.inference import introspection as intro
-from cnn_core.lessons import convolution as conv, geometry, pooling, presets
-from cnn_core.lessons.formatting import fmt, fmt_factor
+from cnn_core.lessons import convolution as conv, geometry, pooling, presets, stepping
+from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
-from ui import errors, loaders
+from ui import conv_stepper, errors, links, loaders
 from ui import state
 from ui.neuron_views import CONV_HANDOFF
 
@@ -22,11 +22,43 @@ SRC_EXPLORER = KSRC_EXPLORER = "From the Layer Explorer"
 # "Open in the Convolution page" on the Layer Explorer leaves one input map, its kernel slice, stride and
 # padding here; a new hand-off (new token) selects them once, after which the learner's choices stand.
 handoff = st.session_state.get(CONV_HANDOFF)
-if handoff and st.session_state.get(K + "handoff_token") != handoff["token"]:
-    st.session_state.update({K + "handoff_token": handoff["token"], K + "initialised": True,
+_handed_over = bool(handoff) and st.session_state.get(K + "handoff_token") != handoff["token"]
+if _handed_over:
+    st.session_state.update({K + "handoff_token": handoff["token"], K + "initialised": True, K + "chosen": True,
                              K + "mode": "Grey image (one channel)", K + "source": SRC_EXPLORER,
                              K + "ksrc": KSRC_EXPLORER, K + "stride": min(handoff["stride"], 5),
                              K + "padmode": "number", K + "padnum": min(handoff["padding"], 5), K + "slider": 1})
+
+
+# The settings a link carries (input, kernel, stride, padding, position, pooling, Play).
+MODES = ["Grey image (one channel)", "RGB image (three channels)"]
+POOL_SOURCES = ["this feature map after ReLU", "the notes' 5×5 map (Figure 7.8)"]
+LINK_FIELDS = [
+    links.Field(K + "mode", links.choice(MODES)),
+    links.Field(K + "source", links.choice([SRC_DRAWING, *presets.EXAMPLES, SRC_DIGIT, SRC_GRID])),
+    links.Field(K + "digit", links.integer(0, 4999)),
+    links.Field(K + "ksrc", links.choice([KSRC_PRESET, KSRC_MODEL, KSRC_TYPED])),
+    links.Field(K + "preset", links.choice(presets.KERNEL_PRESETS)),
+    links.Field(K + "bias", links.number(-1e6, 1e6)),
+    links.Field(K + "stride", links.integer(1, 5)), links.Field(K + "padmode", links.choice(PAD_MODES)),
+    links.Field(K + "padnum", links.integer(0, 5)), links.Field(K + "slider", links.integer(1, 1_000_000)),
+    links.Field(K + "poolsrc", links.choice(POOL_SOURCES)), links.Field(K + "poolkind", links.choice(["max", "avg"])),
+    *[links.Field(f"{K}pool{w}_{d}", links.integer(1, 6)) for w in "ks" for d in (2, 3)],
+    links.Field(K + "speed", links.choice(stepping.PLAY_SPEEDS)),
+    links.Field(K + "skip", links.boolean, links.write_bool),
+]
+from_link = links.restore("convolution", LINK_FIELDS)
+if from_link:   # the link's view as it was: no example applied over it, settings folded away
+    st.session_state.update({K + "initialised": True, K + "chosen": True})
+
+# A new drawing (or input) from the Draw page is what the learner wants to step through: the page opens
+# on it once, as the Draw page promises; choosing another input afterwards is respected.
+_drawing = state.current_input()
+if _drawing is not None and st.session_state.get(K + "input_seen") != state.digest(_drawing):
+    st.session_state[K + "input_seen"] = state.digest(_drawing)
+    if K + "source" not in from_link and not _handed_over:   # a link's or the Layer Explorer's input wins
+        st.session_state.update({K + "initialised": True, K + "chosen": True, K + "mode": "Grey image (one channel)",
+                                 K + "source": SRC_DRAWING, K + "slider": 1, conv_stepper.TO_INK: True})
 
 
 def _frame(a: np.ndarray) -> pd.DataFrame:
@@ -54,19 +86,11 @@ def _apply_example() -> None:
     st.session_state[K + "slider"] = 1
 
 
-@errors.guarded
-def _step(delta: int, n: int) -> None:
-    st.session_state[K + "slider"] = int(min(max(st.session_state.get(K + "slider", 1) + delta, 1), n))
-
-
 # ---------------------------------------------------------------------------------------------
 st.title("Convolution, step by step")
-st.caption("A kernel slides over the input. At each position it multiplies the numbers under it, cell by "
-           "cell, adds them up with a bias, and writes one value into the feature map.")
+st.caption("At each position the kernel multiplies the numbers under it cell by cell, adds them up with a bias, "
+           "and writes one value into the feature map.")
 
-mode = st.radio("Mode", ["Grey image (one channel)", "RGB image (three channels)"], horizontal=True,
-                key=K + "mode", label_visibility="collapsed")
-rgb = mode.startswith("RGB")
 
 
 def grey_input() -> tuple[np.ndarray, str, bool]:
@@ -87,7 +111,7 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
         st.caption(f"Your drawing from the Draw page is waiting in this list: “{SRC_DRAWING}”.")
     if src == SRC_EXPLORER:
         st.caption(f"From the Layer Explorer: {handoff['about']}.")
-        return np.asarray(handoff["image"], dtype=float), "the Layer Explorer's map", False
+        return np.asarray(handoff["image"], dtype=float), f"From the Layer Explorer: {handoff['about']}", False
     if src == SRC_DRAWING:
         return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
     if src == SRC_DIGIT:
@@ -158,39 +182,54 @@ def geometry_controls(prefix: str, padmode: str = "number", padnum: int = 1) -> 
 
 
 # ---------------------------------------------------------------------------------------------
-c_in, c_k, c_g = st.columns([1.2, 1.2, 0.8])
-with c_in:
-    if rgb:
-        st.markdown("**Input**: a 5×5×3 image (the notes' Figure 7.5 set-up)")
-        with st.expander("Edit the three channels"):
-            chans = []
-            for c, name in enumerate("RGB"):
-                st.caption(f"{name} channel")
-                chans.append(_from_editor(st.data_editor(_frame(presets.RGB_5X5X3[c]), key=f"{K}rgb_{c}", hide_index=True)))
-        image, described, unit_pixels = np.stack(chans), "the 5×5×3 image", False
-    else:
-        image, described, unit_pixels = grey_input()
-        if unit_pixels and st.checkbox("Show pixels as 0–255, like the notes", key=K + "x255"):
-            image = np.round(image * 255)
-with c_k:
-    if rgb:
-        st.markdown("**Kernel**: 3×3×3, one slice per channel")
-        with st.expander("Edit the kernel"):
-            kern = [_from_editor(st.data_editor(_frame(presets.RGB_KERNEL_3X3X3[c]), key=f"{K}rgbk_{c}", hide_index=True))
-                    for c in range(3)]
-        kernel, kdesc = np.stack(kern), "the 3×3×3 kernel"
-        bias = float(st.number_input("Bias", value=presets.RGB_BIAS, step=0.5, key=K + "rgbbias"))
-    else:
-        kernel, bias, kdesc = kernel_controls(1)
-        if st.session_state.get(K + "ksrc") != KSRC_TYPED:  # typed kernels are already on screen, in the editor
-            klim = lp.signed_limits(kernel[0])
-            whole = np.allclose(kernel, np.round(kernel))
-            st.plotly_chart(lp.grid(kernel[0], title=f"Kernel {kernel.shape[1]}×{kernel.shape[2]}", colorscale="RdBu",
-                                    zmid=0, zmin=klim[0], zmax=klim[1], digits=0 if whole else 3, height=190,
-                                    hover_name="weight", text_size=12 if kernel.shape[1] <= 3 else 10),
-                            key=K + "fig_kernel")
-with c_g:
-    stride, padding = geometry_controls(K + "rgb_", "valid", 0) if rgb else geometry_controls(K)
+# Projector mode: once a choice is made (or the page opens on a drawing or a shared link) the settings
+# fold away, so that at 1280×800 the window, the products and the sum are on the first screen.
+settings = st.expander("Settings: input, kernel, stride and padding", expanded=not st.session_state.get(K + "chosen"),
+                       icon=":material/tune:")
+with settings:
+    mode = st.radio("Mode", MODES, horizontal=True,
+                    key=K + "mode", label_visibility="collapsed")
+    rgb = mode.startswith("RGB")
+    c_in, c_k, c_g = st.columns([1.2, 1.2, 0.8])
+    with c_in:
+        if rgb:
+            st.markdown("**Input**: a 5×5×3 image (the notes' Figure 7.5 set-up)")
+            with st.expander("Edit the three channels"):
+                chans = []
+                for c, name in enumerate("RGB"):
+                    st.caption(f"{name} channel")
+                    chans.append(_from_editor(st.data_editor(_frame(presets.RGB_5X5X3[c]), key=f"{K}rgb_{c}", hide_index=True)))
+            image, described, unit_pixels = np.stack(chans), "the 5×5×3 image", False
+        else:
+            image, described, unit_pixels = grey_input()
+            if unit_pixels and st.checkbox("Show pixels as 0–255, like the notes", key=K + "x255"):
+                image = np.round(image * 255)
+    with c_k:
+        if rgb:
+            st.markdown("**Kernel**: 3×3×3, one slice per channel")
+            with st.expander("Edit the kernel"):
+                kern = [_from_editor(st.data_editor(_frame(presets.RGB_KERNEL_3X3X3[c]), key=f"{K}rgbk_{c}", hide_index=True))
+                        for c in range(3)]
+            kernel, kdesc = np.stack(kern), "the 3×3×3 kernel"
+            bias = float(st.number_input("Bias", value=presets.RGB_BIAS, step=0.5, key=K + "rgbbias"))
+        else:
+            kernel, bias, kdesc = kernel_controls(1)
+            if st.session_state.get(K + "ksrc") != KSRC_TYPED:  # typed kernels are already on screen, in the editor
+                klim = lp.signed_limits(kernel[0])
+                whole = np.allclose(kernel, np.round(kernel))
+                st.plotly_chart(lp.grid(kernel[0], title=f"Kernel {kernel.shape[1]}×{kernel.shape[2]}", colorscale="RdBu",
+                                        zmid=0, zmin=klim[0], zmax=klim[1], digits=0 if whole else 3, height=190,
+                                        hover_name="weight", text_size=12 if kernel.shape[1] <= 3 else 10),
+                                key=K + "fig_kernel")
+    with c_g:
+        stride, padding = geometry_controls(K + "rgb_", "valid", 0) if rgb else geometry_controls(K)
+
+# what is on screen, in one line, while the settings are folded away
+st.caption(f"Input: {described} · kernel: {kdesc}" + (f", bias {fmt(bias, 4)}" if bias else ""))
+_choice = (mode, described, kdesc, float(bias), stride, str(padding))
+if st.session_state.get(K + "last_choice") not in (None, _choice):
+    st.session_state[K + "chosen"] = True
+st.session_state[K + "last_choice"] = _choice
 
 try:
     setup = conv.conv_setup(image, kernel, bias, stride, padding)
@@ -200,105 +239,22 @@ except geometry.LessonError as exc:
 
 h, w = setup.in_hw
 f, p = setup.f, setup.padding
-st.markdown(f"**Output size** with n = {h}, f = {f}, p = {p}, s = {stride}: "
+o1, o2 = st.columns([5, 1], vertical_alignment="center")
+o1.markdown(f"**Output size** with n = {h}, f = {f}, p = {p}, s = {stride}: "
             f"{geometry.output_size_formula(n=h, f=f, padding=p, stride=stride)}"
             + (f" rows, {geometry.output_size_formula(n=w, f=f, padding=p, stride=stride)} columns" if h != w else "")
             + f" → a {setup.out_hw[0]}×{setup.out_hw[1]} feature map, {setup.positions} window positions.")
+with o2.popover("Speed", icon=":material/speed:", width="stretch"):
+    conv_stepper.controls(setup)
 full = conv.conv_map(setup)
-big = h * w > 144
 digits = 3 if (unit_pixels and not st.session_state.get(K + "x255")) or not np.allclose(kernel, np.round(kernel)) else 2
-CH_SCALES = ["Reds", "Greens", "Blues"]
 
-
-def stepper() -> None:
-    n = setup.positions
-    if st.session_state.get(K + "slider", 1) > n:
-        st.session_state[K + "slider"] = n
-    playing = st.session_state.get(K + "playing", False)
-    if playing and st.session_state.get(K + "tick"):
-        if st.session_state.get(K + "slider", 1) >= n:
-            st.session_state[K + "playing"] = False
-            st.rerun()
-        _step(1, n)
-    st.session_state[K + "tick"] = playing
-
-    b1, b2, b3, b4 = st.columns([5, 1, 1, 1], vertical_alignment="bottom")
-    pos = b1.slider("Window position (step)", 1, n, key=K + "slider", disabled=n == 1) if n > 1 else 1
-    b2.button("◀ Previous", key=K + "prev", on_click=_step, args=(-1, n), width="stretch")
-    b3.button("Next ▶", key=K + "next", on_click=_step, args=(1, n), width="stretch")
-    if b4.button("Pause" if playing else "Play", key=K + "play", width="stretch",
-                 icon=":material/pause:" if playing else ":material/play_arrow:"):
-        st.session_state[K + "playing"] = not playing
-        if not playing and pos >= n:
-            st.session_state[K + "slider"] = 1
-        st.rerun()
-
-    k = int(pos) - 1
-    r, c = setup.position(k)
-    cell = conv.conv_cell(setup, r, c)
-    r0, c0 = cell.origin
-    win = (r0, c0, r0 + f, c0 + f, lp.WINDOW_COLOUR)
-    image_area = (p, p, p + h, p + w, lp.IMAGE_COLOUR, "dot") if p else None
-    st.markdown(f"**Step {pos} of {n}**: output row {r + 1}, column {c + 1}. The window covers rows "
-                f"{r0 + 1}–{r0 + f}, columns {c0 + 1}–{c0 + f} of the {'padded ' if p else ''}input "
-                f"(stride {stride}: it moves {stride} cell{'s' if stride > 1 else ''} per step).")
-    lo, hi = float(np.min(setup.padded)), float(np.max(setup.padded))
-    out_lim = lp.signed_limits(full)
-    prod_lim = lp.signed_limits(cell.products)
-    if not rgb:
-        g1, g2, g3 = st.columns([1.15, 1, 1.15])
-        g1.plotly_chart(lp.grid(setup.padded[0], title=f"Input{' (zero-padded by ' + str(p) + ')' if p else ''}",
-                                colorscale="gray", zmin=lo, zmax=hi, digits=digits,
-                                rects=[x for x in (image_area, win) if x], height=330, text_size=11),
-                        key=K + "fig_in")
-        txt = [[f"{fmt_factor(x, digits)}·{fmt_factor(wt, digits)}<br>= {fmt(pr, digits)}"
-                for x, wt, pr in zip(xr, wr, prr)]
-               for xr, wr, prr in zip(cell.window[0], cell.kernel[0], cell.products[0])]
-        g2.plotly_chart(lp.grid(cell.products[0], title="Products: input · kernel", colorscale="RdBu", zmid=0,
-                                zmin=prod_lim[0], zmax=prod_lim[1], text=txt, height=330, hover_name="product",
-                                text_size=12 if f <= 3 else 9),
-                        key=K + "fig_prod")
-        g3.plotly_chart(lp.grid(conv.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
-                                zmin=out_lim[0], zmax=out_lim[1], digits=digits,
-                                rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)], height=330),
-                        key=K + "fig_out")
-        with st.container(border=True):
-            st.markdown("**The sum, written out** (bias last):")
-            st.markdown(f"<div data-testid='conv-sum' style='font-size:1.05rem'>{cell.written_sum(include_bias=True)}</div>",
-                        unsafe_allow_html=True)
-    else:
-        cols = st.columns(3)
-        for ch, name in enumerate(["R", "G", "B"]):
-            with cols[ch]:
-                st.plotly_chart(lp.grid(setup.padded[ch], title=f"{name} channel{' (padded)' if p else ''}",
-                                        colorscale=CH_SCALES[ch], zmin=lo, zmax=hi, rects=[x for x in (image_area, win) if x],
-                                        height=260),
-                                key=f"{K}fig_in{ch}")
-                txt = [[f"{fmt_factor(x)}·{fmt_factor(wt)}" for x, wt in zip(xr, wr)]
-                       for xr, wr in zip(cell.window[ch], cell.kernel[ch])]
-                st.plotly_chart(lp.grid(cell.products[ch], title=f"{name} products, sum {fmt(cell.channel_sums[ch])}",
-                                        colorscale="RdBu", zmid=0, zmin=prod_lim[0], zmax=prod_lim[1], text=txt,
-                                        height=230, hover_name="product"),
-                                key=f"{K}fig_prod{ch}")
-                st.caption(f"{name}: {cell.written_sum(channel=ch)}")
-        s1, s2 = st.columns([2, 1])
-        with s1, st.container(border=True):
-            st.markdown("**Three channel sums + bias = one output value**:")
-            st.markdown(f"<div data-testid='conv-sum' style='font-size:1.1rem'>{cell.written_channel_sum()}</div>",
-                        unsafe_allow_html=True)
-            st.caption("The kernel is as deep as the input, so the three channels collapse into one feature map.")
-        s2.plotly_chart(lp.grid(conv.partial_map(full, k), title="Feature map so far", colorscale="RdBu", zmid=0,
-                                zmin=out_lim[0], zmax=out_lim[1], rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)],
-                                height=260), key=K + "fig_out")
-
-
-st.subheader("Slide the window")
-play_every = 0.8 if st.session_state.get(K + "playing") else None
-errors.fragment(stepper, run_every=play_every)()
+errors.fragment(conv_stepper.stepper, run_every=conv_stepper.play_interval())(
+    setup, full, rgb=rgb, digits=digits, publish=lambda: links.publish("convolution", LINK_FIELDS))
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Then ReLU and pooling")
-pool_src = st.radio("Pool", ["this feature map after ReLU", "the notes' 5×5 map (Figure 7.8)"],
+pool_src = st.radio("Pool", POOL_SOURCES,
                     horizontal=True, key=K + "poolsrc")
 if pool_src.startswith("this"):
     relu_map = conv.relu(full)
@@ -360,3 +316,5 @@ v3.plotly_chart(lp.grid(grad, title="Gradient each cell gets back", colorscale="
 st.markdown(f"Output ({pi + 1}, {pj + 1}): {pooled.written(pi, pj)}")
 st.info(pooled.routing_note() + (f" {flat_windows} of {oh * ow} windows hold equal values (not ringed); "
                                  "their gradient goes to the first cell, as in PyTorch." if flat_windows else ""))
+
+links.publish("convolution", LINK_FIELDS)

@@ -6,7 +6,7 @@ import streamlit as st
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
-from ui import errors
+from ui import errors, links
 from ui import loaders
 from ui import neuron_views
 from ui import plots
@@ -30,6 +30,17 @@ def _add_edit(edit: dict) -> None:
             and (edit["zero"] or e["in"] == edit["in"]))
     st.session_state[WHATIF] = [e for e in st.session_state.get(WHATIF) or [] if not same(e)] + [edit]
 
+
+# The settings a link carries: the input, the class explained and the Grad-CAM layer.
+LINK_FIELDS = [links.Field(K + "source", links.choice([SRC_DRAWING, SRC_DIGIT])),
+               links.Field(K + "digit", links.integer(0, 4999)),
+               links.Field(K + "target", links.integer(0, 999)), links.Field(K + "camlayer", links.integer(0, 999))]
+_from_link = links.restore("layer-explorer", LINK_FIELDS)
+_drawing = state.current_input()   # a new drawing is what the page opens on (unless a link says otherwise)
+if _drawing is not None and st.session_state.get(K + "input_seen") != state.digest(_drawing):
+    st.session_state[K + "input_seen"] = state.digest(_drawing)
+    if K + "source" not in _from_link:
+        st.session_state[K + "source"] = SRC_DRAWING
 
 st.title("Layer Explorer")
 overview_box = st.container()  # the whole network first; filled once the input and the model are known
@@ -84,9 +95,18 @@ with c_pred:
     pred = result.predicted
     delta = None
     if wi:
-        delta = f"{(result.probabilities[pred] - base.probabilities[pred]) * 100:+.1f} points vs trained"
+        # The trained model's answer is what an edit helps or hurts: its probability before and after, so
+        # the arrow and the sign show the direction honestly (the what-if winner's own gain read "↑ +60.9"
+        # when the edit had made the model worse).
+        was = base.predicted
+        change = (result.probabilities[was] - base.probabilities[was]) * 100
+        delta = f"{change:+.1f} points for {names[was]}, the trained model's answer"
     st.metric("Prediction" + (" (what-if)" if wi else ""), f"{names[pred]} ({result.probabilities[pred] * 100:.1f} %)",
-              delta=delta, delta_color="off")
+              delta=delta, delta_color="normal")
+    if wi and abs(change) < 0.05:
+        st.caption(f"Almost no change for {names[was]}: the other kernels still find what this one found (a "
+                   "network spreads what it knows over many kernels), and ReLU had already set much of this "
+                   "kernel's map to 0 for this input.")
     if wi:
         st.warning(f"What-if active: {'; '.join(e['label'] for e in wi)}. "
                    f"Prediction without it: {names[base.predicted]} "
@@ -99,12 +119,14 @@ with overview_box:
 
 # --- what if ------------------------------------------------------------------------------------
 convs = intro.conv_kernels(model, spec)
-with st.expander("What if… you edit or zero a kernel? (on a copy of the model)", expanded=bool(wi)):
+# keyed: the learner's open panel stays open when the edits are reset (it collapsed with them)
+with st.expander("What if… you edit or zero a kernel? (on a copy of the model)", expanded=bool(wi),
+                 key=K + "wi_box", on_change="rerun"):
     if not convs:
         st.info("This model has no convolutional layer to edit.")
     else:
         labels = {ck.index: f"layer {ck.index + 1}: {ck.label}" for ck in convs}
-        w1, w2, w3 = st.columns(3)
+        w1, w2, w3 = st.columns([2, 1, 1])   # the layer's label is long: "layer 1: conv … stride 1, padding 1"
         li = w1.selectbox("Conv layer", list(labels), format_func=labels.get, key=K + "wi_layer")
         ck = next(c for c in convs if c.index == li)
         n_out, n_in = ck.weight.shape[:2]
@@ -223,6 +245,9 @@ st.subheader("Which pixels drove the answer?")
 a1, a2 = st.columns([1, 2])
 with a1:
     options = list(range(len(names)))
+    for _k, _opts in ((K + "target", options), (K + "camlayer", [ck.index for ck in convs])):
+        if _k in st.session_state and st.session_state[_k] not in _opts:   # a link made for another model
+            del st.session_state[_k]
     target = st.selectbox("Explain the class", options, index=result.predicted, key=K + "target",
                           format_func=lambda c: f"{names[c]}" + (" (predicted)" if c == result.predicted else ""))
     conv_idx = [ck.index for ck in convs]
@@ -253,3 +278,5 @@ else:
                             key=K + "fig_cam")
             if float(cam.max()) == 0.0:
                 g2.caption("Grad-CAM is 0 everywhere: no map of this layer speaks for this class here.")
+
+links.publish("layer-explorer", LINK_FIELDS)

@@ -9,7 +9,7 @@ from cnn_core.lessons import softmax as sm
 from cnn_core.lessons.formatting import MINUS, fmt
 from cnn_core.lessons.exercises import AnswerError, parse_numbers
 from ui import lesson_plots as lp
-from ui import errors
+from ui import errors, links
 from ui import state
 
 bundle = state.sidebar_active_model()
@@ -50,6 +50,12 @@ st.title("Softmax and cross-entropy")
 st.caption("The last layer's scores (logits) become probabilities with softmax; cross-entropy measures how "
            "surprised the model is by the true class; its gradient with respect to the logits is p − y.")
 
+# The settings a link carries: the example, the logits, the class names, the true class.
+LINK_FIELDS = [links.Field(K + "example", links.choice([EX_NOTES4, EX_NOTES3, EX_MODEL, EX_OWN])),
+               links.Field(K + "logits", links.text(2000)), links.Field(K + "names", links.text(2000)),
+               links.Field(K + "true", links.integer(0, softmax_inputs.MAX_LOGITS - 1))]
+if links.restore("softmax", LINK_FIELDS):
+    st.session_state[K + "initialised"] = True     # the link's logits, not the notes' example over them
 if not st.session_state.get(K + "initialised"):
     st.session_state[K + "initialised"] = True
     st.session_state[K + "example"] = EX_NOTES4
@@ -63,6 +69,7 @@ with c1:
         st.caption(_model_logits()[2])
     text = st.text_input("Logits (comma-separated)", key=K + "logits")
     names_text = st.text_input("Class names (comma-separated, optional)", key=K + "names")
+links.publish("softmax", LINK_FIELDS)   # before the check below, which may stop the page
 try:
     z = softmax_inputs.parse_logits(text)
     p = sm.softmax(z)
@@ -70,8 +77,8 @@ except (AnswerError, geometry.LessonError) as exc:
     st.error(str(exc))
     st.stop()
 names = softmax_inputs.parse_class_names(names_text, z.size)
-if not 0 <= st.session_state.get(K + "true", 0) < z.size:  # fewer logits than before: keep the box, pick the first
-    st.session_state[K + "true"] = 0
+# new logits or names can leave the old label behind as a string (a TypeError on '<=' here before)
+state.keep_valid_choice(K + "true", list(range(z.size)), K + "true_last")
 with c1:
     true = st.selectbox("True class", list(range(z.size)), format_func=lambda i: names[i], key=K + "true")
 with c2:
@@ -136,3 +143,5 @@ try:
     (o2.success if ok else o2.error)(why)
 except AnswerError as exc:
     o2.error(str(exc))
+
+links.publish("softmax", LINK_FIELDS)

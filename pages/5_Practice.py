@@ -8,7 +8,7 @@ import streamlit as st
 from cnn_core.lessons import exercises as E
 from cnn_core.lessons.formatting import fmt
 from ui import lesson_plots as lp
-from ui import errors
+from ui import errors, links
 
 
 K = "pr_"
@@ -25,6 +25,10 @@ def _score() -> dict:
     return st.session_state.setdefault(K + "score", {"right": 0, "tried": 0, "seen": []})
 
 
+# The settings a link carries: the kind of exercise and its seed (the same exercise for the whole class).
+LINK_FIELDS = [links.Field(K + "kind", links.choice([ANY, *E.KINDS.values()])),
+               links.Field(K + "seed", links.integer(0, 10**9))]
+links.restore("practice", LINK_FIELDS)
 if K + "seed" not in st.session_state:
     _new_exercise()
 
@@ -131,3 +135,5 @@ if state and state.get("ident") == ident:
         with st.expander("Worked solution", expanded=True):
             st.markdown(ex.solution)
             st.caption("Answer: " + ", ".join(fmt(v, 3) for v in ex.expected.ravel()))
+
+links.publish("practice", LINK_FIELDS)

@@ -13,8 +13,9 @@ from cnn_core.models import builder_form, specs
 from cnn_core.models.summary import summarize
 from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
-from ui import checkpoint_views, errors, loaders, quotas, state
+from ui import checkpoint_views, errors, links, loaders, quotas, state
 from ui import run_panel as rp
+from ui import timeline_views as tlv
 from ui.train_charts import fmt_lr, label_histogram
 
 state.sidebar_active_model()
@@ -34,6 +35,23 @@ DEFAULTS = {"tr_optimizer": DEFAULT_TRAINING["optimizer"], "tr_lr": DEFAULT_TRAI
             "tr_stride": DB["stride"], "tr_padding": DB["padding"], "tr_pooling": DB["pooling"],
             "tr_activation": DB["activation"], "tr_dense": DB["dense_width"], "tr_dropout": DB["dropout_p"],
             "tr_bn": DB["batchnorm"]}
+# The settings a link carries: data, preset or builder, optimiser, learning rate, batch, epochs, seed.
+LINK_FIELDS = [
+    links.Field("tr_dataset", links.choice(catalog.DATASETS)), links.Field("tr_arch_mode", links.choice(["builder", "preset"])),
+    links.Field("tr_preset", links.choice(specs.PRESETS)), links.Field("tr_blocks", links.integer(1, 4)),
+    links.Field("tr_kernels", links.text(200)), links.Field("tr_ksize", links.integer(1, 11)),
+    links.Field("tr_stride", links.integer(1, 4)), links.Field("tr_padding", links.choice(builder_form.PADDINGS)),
+    links.Field("tr_pooling", links.choice(builder_form.POOLINGS)),
+    links.Field("tr_activation", links.choice(specs.ACTIVATIONS)), links.Field("tr_dense", links.integer(0, 1024)),
+    links.Field("tr_dropout", links.number(0.0, 0.7)), links.Field("tr_bn", links.boolean, links.write_bool),
+    links.Field("tr_engine", links.choice(["torch", "numpy"])), links.Field("tr_optimizer", links.choice(OPTIMIZERS)),
+    links.Field("tr_lr", links.choice(LRS)), links.Field("tr_batch", links.choice(BATCHES)),
+    links.Field("tr_epochs", links.integer(1, 200)), links.Field("tr_seed", links.integer(0, 10_000)),
+    links.Field("tr_val", links.number(0.05, 0.3)), links.Field("tr_test", links.number(0.0, 0.3)),
+]
+_from_link = links.restore("train", LINK_FIELDS)
+if _from_link & {"tr_optimizer", "tr_lr", "tr_batch"}:   # the link's training settings stand, preset or not
+    st.session_state["_tr_preset_applied"] = st.session_state.get("tr_preset") or list(specs.PRESETS)[0]
 state.keep_widget_state("train", [*DEFAULTS, "tr_dataset", "tr_arch_mode", "tr_preset", "tr_val", "tr_test", "tr_engine",
                                "tr_aug", "tr_aug_p", "tr_jitter", "tr_early", "tr_patience", "tr_zip_size",
                                "tr_zip_colour", "tr_zip_invert"])
@@ -43,8 +61,9 @@ for k, v in DEFAULTS.items():
 
 @errors.guarded
 def _apply_preset_training():
-    opt, lr, batch = PRESET_TRAINING[st.session_state["tr_preset"]]
-    st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch)
+    name = st.session_state.get("tr_preset") or list(specs.PRESETS)[0]
+    opt, lr, batch = PRESET_TRAINING[name]
+    st.session_state.update(tr_optimizer=opt, tr_lr=lr, tr_batch=batch, _tr_preset_applied=name)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -63,6 +82,9 @@ def load_data(key: str):
         colour = c2.selectbox("colour", ["auto", "grey", "rgb"], key="tr_zip_colour",
                               format_func={"auto": "auto", "grey": "greyscale", "rgb": "RGB"}.get)
         invert = c3.checkbox("invert", key="tr_zip_invert", help="Dark ink on light paper → MNIST's white on black.")
+        up, kept = state.kept_upload("tr_zip", up)
+        if kept:
+            st.caption(f"Still using {up.name}, uploaded before; upload another .zip to replace it.")
         if up is None:
             st.info("Upload a .zip to use your own images, like document 000's digit folders or document 001's "
                     "5-class homework.")
@@ -107,6 +129,10 @@ def architecture(ds) -> dict | None:
                     format_func={"builder": "Build your own", "preset": "A network from the documents"}.get)
     try:
         if mode == "preset":
+            # The preset on screen trains with its document's settings, also when it was never picked
+            # (the pre-selected seed-000 trained with the builder's Adam, lr 0.002, batch 32).
+            if st.session_state.get("_tr_preset_applied") != (st.session_state.get("tr_preset") or list(specs.PRESETS)[0]):
+                _apply_preset_training()
             name = st.selectbox("Preset", list(specs.PRESETS), key="tr_preset", on_change=_apply_preset_training,
                                 format_func=lambda n: f"{n}: {specs.PRESETS[n]['about'].split(':')[0]}")
             st.caption(specs.PRESETS[name]["about"] + " Picking a preset sets its document's optimiser, learning "
@@ -247,7 +273,8 @@ with settings:
                 attached.stop()
             run = TrainingRun(cfg, parts.train, parts.val, parts.test, name=spec.get("name", "custom"),
                               dataset_info={"name": ds.name.split(" (")[0] if key != "bundled" else ds.name,
-                                            "key": key, "split": list(fractions), "split_seed": splits.DOC000_SEED})
+                                            "key": key, "split": list(fractions), "split_seed": splits.DOC000_SEED},
+                              probe=state.current_input(), probe_source=state.current_input_source() or "your drawing")
             try:
                 registry().submit(run)
             except limits.LimitError as exc:
@@ -255,6 +282,7 @@ with settings:
             else:
                 quotas.note_started("run", run.id)
                 rp.attach(rp.RUN_PARAM, rp.RUN_KEY, run.id)
+                tlv.remember_run(run.id)
                 st.rerun()
     if cfg is not None:
         c2.caption(f"{cfg.describe()}; augmentation: {cfg.augment.describe()}.")
@@ -263,5 +291,9 @@ with settings:
 
 if attached is not None:
     rp.run_panel(run_id)
+    tlv.timeline_section(run_id)
+    tlv.compare_section()
 else:
     st.info("Press **Start training**: the loss and accuracy curves appear here and update every second.")
+
+links.publish("train", LINK_FIELDS)

@@ -49,8 +49,11 @@ def data_options(bundle) -> dict:
 def upload_dataset(bundle):
     up = st.file_uploader("Zip of class folders", type=["zip"], key="ev_zip", max_upload_size=limits.MAX_ZIP_MB,
                           help="The same class folders as the model's classes, e.g. 0/ … 9/.")
+    up, kept = state.kept_upload("ev_zip", up)
     if up is None:
         return None
+    if kept:
+        st.caption(f"Still using {up.name}, uploaded before; upload another .zip to replace it.")
     shape = tuple(bundle.spec["input_shape"])
     try:
         ds = load_zip(up.getvalue(), image_size=shape[1], colour="rgb" if shape[0] == 3 else "grey",
@@ -178,6 +181,6 @@ if len(mistakes):
     image_grid(ds.images[mistakes],
                   [f"{names[ev.labels[i]]} → {names[preds[i]]} ({ev.probs[i, preds[i]]:.0%})" for i in mistakes],
                   per_row=8)
-    st.caption("Caption: true class → predicted class (the model's probability for its wrong answer).")
+    st.caption("Under each image: true class → predicted class (the model's probability for its wrong answer).")
 else:
     st.success("No mistakes on this data set.")

@@ -53,4 +53,7 @@ def load_saved_model() -> None:
                 if st.button("Use as active model", key="tr_ckpt_use"):
                     state.set_active_bundle(ckpt)
                     st.session_state.pop(state.EVAL_DATA_KEY, None)
+                    st.session_state["_tr_ckpt_used"] = ckpt.name
+                    st.rerun()   # the sidebar, drawn above, names the active model: draw it again
+                if st.session_state.pop("_tr_ckpt_used", None) == ckpt.name:
                     st.success(f"{ckpt.name} is now the active model on every page.")

@@ -16,6 +16,8 @@ SWEEP_KEY = "sweep_id"
 
 
 def status_line(snap) -> str:
+    if snap.state == "queued" and not snap.queue_position and snap.message:
+        return snap.message            # queued by a Ray cluster, not by this server
     if snap.state == "queued":
         return (f"Queued: position {snap.queue_position} in line (at most {registry().max_concurrent} runs train at "
                 "once on this server). It starts by itself.")
@@ -73,6 +75,8 @@ def live_run_panel(run_id: str) -> None:
         st.rerun()        # the whole page, so that the finished-run actions appear
         return
     st.progress(snap.progress, text=status_line(snap))
+    if snap.extra.get("unreachable"):
+        st.warning(f"{snap.extra['unreachable']} Showing what the run had done by then.")
     _controls(run, snap)
     _metrics_row(snap)
     _charts(snap, "live")

@@ -111,3 +111,41 @@ def memo(name: str, key: tuple, compute: Callable[[], T]) -> T:
     value = compute()
     store[name] = (key, value)
     return value
+
+
+def keep_valid_choice(key: str, options: list, fallback_key: str | None = None) -> None:
+    """Before a selectbox is drawn: make ``st.session_state[key]`` one of ``options``.
+
+    When a selectbox's labels change between runs (new logits, renamed classes), Streamlit hands
+    back the old label as a plain string instead of an option. Put back the last valid choice (kept
+    under ``fallback_key``) if it still fits, else the first option.
+    """
+    ss = st.session_state
+    if key in ss and ss[key] in options and type(ss[key]) is type(options[0]):
+        if fallback_key:
+            ss[fallback_key] = ss[key]
+        return
+    last = ss.get(fallback_key) if fallback_key else None
+    ss[key] = last if last in options else options[0]
+
+
+class KeptUpload:
+    """An uploaded file kept in the session (name, bytes, id), read like Streamlit's UploadedFile."""
+
+    def __init__(self, name: str, data: bytes, file_id: str):
+        self.name, self._data, self.file_id = name, data, file_id
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def kept_upload(key: str, upload) -> tuple[object | None, bool]:
+    """(the file to use, whether it is the kept one). Streamlit empties a file uploader when the learner
+    visits another page; the last file uploaded under ``key`` is kept in the session and used until
+    another is uploaded. The page says so with a note when it is the kept one."""
+    store = f"_kept_upload_{key}"
+    if upload is not None:
+        st.session_state[store] = (upload.name, upload.getvalue(), getattr(upload, "file_id", upload.name))
+        return upload, False
+    kept = st.session_state.get(store)
+    return (KeptUpload(*kept), True) if kept else (None, False)

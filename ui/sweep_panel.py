@@ -72,7 +72,12 @@ def sweep_panel(sweep_id: str | None) -> None:
     if ssnap.state == "failed":
         st.error(ssnap.message)
     elif ssnap.state == "stopped":
-        st.warning(f"Stopped by you after {ssnap.done} of {len(ssnap.cells)} runs.")
+        if not ssnap.finished:
+            # nothing finished: no heatmap of empty cells, no table of "None"s
+            st.warning("Stopped by you before any run finished: there is nothing to compare yet. Start the sweep "
+                       "again, perhaps with fewer epochs per run.")
+            return
+        st.warning(f"Stopped by you after {ssnap.finished} of {len(ssnap.cells)} runs had finished.")
     else:
         st.success(f"All {len(ssnap.cells)} runs done.")
     _sweep_body(sweep, ssnap, "ended")
@@ -86,4 +91,7 @@ def sweep_panel(sweep_id: str | None) -> None:
         if bundle is not None and st.button("Use the best run as active model", key=f"sweep_use_{sweep.id}"):
             state.set_active_bundle(bundle)
             st.session_state[state.EVAL_DATA_KEY] = {"run_id": run.id, "test": run.test_ds, "val": run.val_ds}
+            st.session_state["_sweep_used"] = run.id
+            st.rerun()   # the sidebar, drawn above, names the active model: draw it again
+        if run is not None and st.session_state.pop("_sweep_used", None) == run.id:
             st.success(f"{bundle.name} is now the active model on every page.")

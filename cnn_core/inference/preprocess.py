@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from cnn_core import limits
+
 MNIST_SIZE = 28
 BOX_SIZE = 20                 # MNIST: the longer side of the ink's bounding box
 CENTRE = 14.0                 # where MNIST's centres of mass lie (mean 13.99 / 14.00 over the bundled digits)
@@ -34,8 +36,8 @@ SPECK_FRACTION = 0.01         # ink blobs smaller than this share of all ink are
 # digits lie between 2.2 and 4.6 px (5th–95th percentile, median 3.3); pens outside get adjusted.
 STROKE_MIN, STROKE_TARGET, STROKE_MAX = 2.4, 3.0, 4.8
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_UPLOAD_PIXELS = 40_000_000  # about a 7,700 × 5,200 photo; decoded RGBA would be 160 MB
+MAX_UPLOAD_BYTES = limits.MAX_IMAGE_MB * 1024 * 1024     # cnn_core/limits.py, $CNN_EXPLORER_MAX_IMAGE_MB
+MAX_UPLOAD_PIXELS = limits.MAX_IMAGE_PIXELS
 
 
 LIGHT_ON_DARK, DARK_ON_LIGHT, PAINTED = "light ink on dark", "dark ink on light (inverted)", "painted pixels"
@@ -254,8 +256,9 @@ class PreprocessSteps:
                  f"Scale by 20 / {max(bh, bw)} = {self.scale:.3f} (anti-aliased): {gh}×{gw} px, "
                  "longer side 20, aspect ratio kept."]
         if self.pen:
-            lines.append(f"The pen was {'very thin' if self.pen == 'thickened' else 'very thick'} for that scale: "
-                         f"strokes {self.pen} to MNIST's width first.")
+            # An adjustment, not a fault: the default pen on a big digit lands just under MNIST's width.
+            lines.append(f"After scaling, the strokes would be {'thinner' if self.pen == 'thickened' else 'thicker'} "
+                         f"than MNIST's (about 3 px), so they were {self.pen} to that width first.")
         lines.append(f"Centre of mass at ({cy + 1:.1f}, {cx + 1:.1f}) in the box (row, column); the box goes at "
                      f"row {oy + 1}, column {ox + 1} of the 28×28 field, so the centre of mass lands at "
                      f"({cy + oy + 1:.1f}, {cx + ox + 1:.1f}), "

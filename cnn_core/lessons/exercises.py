@@ -93,7 +93,13 @@ def parse_numbers(text: str, count: int | None = None, hint: str = "") -> list[f
 
 
 def _grid_md(a: np.ndarray) -> str:
-    return "\n".join("| " + " | ".join(fmt(v) for v in row) + " |" for row in np.atleast_2d(a))
+    """A grid as a Markdown table, rows and columns numbered from 1 (a table needs its header row and
+    separator: without them the rows printed as one line of bars, "| −1 | −9 | | −6 | −10 |")."""
+    a = np.atleast_2d(a)
+    head = "| | " + " | ".join(f"column {j + 1}" for j in range(a.shape[1])) + " |"
+    rule = "|---|" + "---:|" * a.shape[1]
+    rows = [f"| **row {i + 1}** | " + " | ".join(fmt(v) for v in row) + " |" for i, row in enumerate(a)]
+    return "\n".join([head, rule, *rows])
 
 
 def _rng(seed: int) -> np.random.Generator:

@@ -36,6 +36,15 @@ class Engine(Protocol):
     def to_torch(self):
         """The trained model as a plain torch module in eval mode (for export)."""
 
+    def layer_weights(self) -> list[tuple[int, np.ndarray, np.ndarray | None]]:
+        """(spec layer index, weight W, ∂L/∂W of the last step or None) of every conv and dense
+        layer in order: live views, valid until the next step (copy what you keep)."""
+
+    def probe(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One image (C, H, W) through the model in eval mode, without learning from it or
+        touching any random generator: (the first conv layer's output (K, H', W'), class
+        probabilities (classes,)). The training mode is restored afterwards."""
+
 
 @functools.lru_cache(maxsize=1)
 def _seeded_dropout_class():
@@ -115,6 +124,31 @@ class TorchEngine:
         model.load_state_dict(self.state())
         return model.eval()
 
+    def layer_weights(self) -> list[tuple[int, np.ndarray, np.ndarray | None]]:
+        out = []
+        for i in _weighted_layers(self.spec):
+            w = self.model[i].weight
+            out.append((i, w.detach().numpy(), None if w.grad is None else w.grad.detach().numpy()))
+        return out
+
+    def probe(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        first = _first_conv(self.spec)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                h, maps = torch.from_numpy(np.asarray(image, dtype=np.float32)[None]), None
+                for i, module in enumerate(self.model):
+                    h = module(h)
+                    if i == first:
+                        maps = h[0].numpy().copy()
+                probs = torch.softmax(h.double(), 1)[0].numpy()
+        finally:
+            self.model.train(was_training)
+        return maps, probs
+
 
 class NumpyEngine:
     """The from-scratch engine (cnn_core.numpy_nn). It starts from the same seeded weights as the
@@ -158,6 +192,30 @@ class NumpyEngine:
 
     def to_torch(self):
         return self.nn.to_torch(self.model, self.spec).float().eval()
+
+    def layer_weights(self) -> list[tuple[int, np.ndarray, np.ndarray | None]]:
+        return [(i, self.model.layers[i].params["W"], self.model.layers[i].grads.get("W"))
+                for i in _weighted_layers(self.spec)]
+
+    def probe(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        first = _first_conv(self.spec)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            x = np.asarray(image, dtype=self.model.dtype)[None]
+            logits, acts = self.model.forward(x, return_activations=True)
+        finally:
+            self.model.train(was_training)
+        maps = None if first is None else np.array(acts[first][0], dtype=np.float32)
+        return maps, self.nn.softmax(np.asarray(logits, dtype=np.float64))[0]
+
+
+def _weighted_layers(spec: dict) -> list[int]:
+    return [i for i, layer in enumerate(spec["layers"]) if layer["type"] in ("conv2d", "dense")]
+
+
+def _first_conv(spec: dict) -> int | None:
+    return next((i for i, layer in enumerate(spec["layers"]) if layer["type"] == "conv2d"), None)
 
 
 def make_engine(cfg: TrainConfig) -> Engine:

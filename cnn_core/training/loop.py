@@ -61,7 +61,8 @@ class Done:
 
 @dataclass(frozen=True)
 class Extra:
-    """Anything else a loop wants shown: merged into the run snapshot's ``extra`` dict."""
+    """Anything else a loop wants shown: merged into the run snapshot's ``extra`` dict. The payload
+    must pickle (from a worker process it travels to the server); keep it small, it is sent once."""
     payload: dict = field(default_factory=dict)
 
 

@@ -32,6 +32,7 @@ class RunSnapshot:
     best_epoch: int | None
     config: dict
     dataset: str
+    traceback: str = ""               # the Python traceback of a failed run, for the curious
     extra: dict = field(default_factory=dict)   # further payload (loop ``Extra`` events), by key
 
     @property

@@ -109,6 +109,11 @@ class SweepSnapshot:
     def done(self) -> int:
         return sum(c["state"] in ENDED for c in self.cells)
 
+    @property
+    def finished(self) -> int:
+        """Cells whose run trained to the end (a stopped or diverged run has ended but not finished)."""
+        return sum(c["state"] == "finished" for c in self.cells)
+
 
 class Sweep:
     """Train every cell of a grid, one run at a time, in a background thread."""
@@ -127,6 +132,7 @@ class Sweep:
                      fmt=lambda n: f"{int(n):,} runs")
         self.id = uuid.uuid4().hex[:10]
         self.name = name
+        self.base = base
         self.axes = {k: list(v) for k, v in axes.items()}
         self.cells_params = [dict(zip(self.axes, combo)) for combo in itertools.product(*self.axes.values())]
         self.configs = [apply_params(base, p).validate(train.input_shape, train.num_classes) for p in self.cells_params]
@@ -141,7 +147,13 @@ class Sweep:
         self._runs: list[TrainingRun | None] = [None] * len(self.configs)
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Sweep":
+    def start(self):
+        """Start training the grid; returns what to follow it by (this sweep, or its handle on a Ray cluster)."""
+        backend = getattr(self.registry, "backend", None)
+        if getattr(backend, "runs_sweeps", False):      # a Ray backend: the sweep is an actor on the cluster
+            handle = backend.start_sweep(self)
+            self.registry.add_sweep(handle)
+            return handle
         self.registry.add_sweep(self)
         self._thread = threading.Thread(target=self._main, name=f"cnn-sweep-{self.id}", daemon=True)
         self._thread.start()

@@ -71,7 +71,7 @@ def test_ui_never_imports_pages():
 
 
 def test_every_page_path_named_in_the_code_exists():
-    # The page files live in pages/ (see app.py for why not pages/); a stale "pages/…" path breaks
+    # The page files live in pages/; a stale "pages/…" path breaks
     # st.switch_page at run time and AppTest.from_file in a test.
     missing = []
     for p in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"),
@@ -82,3 +82,17 @@ def test_every_page_path_named_in_the_code_exists():
                 if not (ROOT / node.value).exists():
                     missing.append(f"{p.relative_to(ROOT)}: {node.value}")
     assert not missing, missing
+
+
+def test_every_way_of_starting_the_app_goes_through_ui_serve():
+    # With a pages/ folder beside app.py, a bare `streamlit run app.py` serves a fresh server's first
+    # session through Streamlit's old folder navigation, which does not know app.py's addresses (the
+    # first visitor of a shared link got "Page not found"); ui.serve switches that off before the
+    # first session. So make run, make dev, the browser tests and the benchmarks all start ui.serve.
+    assert (ROOT / "pages").is_dir()
+    make = (ROOT / "Makefile").read_text()
+    assert "-m ui.serve" in make.split("\nrun:")[1].split("\n\n")[0]
+    assert "-m ui.serve" in make.split("\ndev:")[1].split("\n\n")[0]
+    for p in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py")]:
+        if p.name != "test_layout.py":
+            assert '"streamlit", "run"' not in p.read_text(), p

@@ -61,18 +61,17 @@ def test_the_shared_drawing_is_the_input(at):
     img[5:20, 13:15] = 1.0
     at.session_state["current_input"] = img
     at.session_state["current_input_source"] = "your drawing"
-    at.run()
-    assert any("Your drawing from the Draw page is waiting" in c.value for c in at.caption)
-    at.selectbox(key="conv_source").select("Your drawing").run()
-    assert not at.exception
+    at.run()   # issue 11: a new drawing is what the page opens on (it opened on the notes' example)
+    assert not at.exception and at.selectbox(key="conv_source").value == "Your drawing"
     assert not any("is waiting" in c.value for c in at.caption)
     assert any("⌊(28 + 2·1 − 3)/1⌋ + 1 = ⌊27/1⌋ + 1 = 28" in m.value for m in at.markdown)
-    assert step_line(at).startswith("**Step 1 of 784**")
+    line = step_line(at)   # a new drawing opens on the first window that sees ink, not on 100 steps of zeros
+    assert " of 784**" in line and "sees only zeros" not in line and not line.startswith("**Step 1 of")
     at.radio(key="conv_ksrc").set_value("Active model's first conv layer").run()
     assert "(bias) = " in sums(at)[0]
     at.selectbox(key="conv_padmode").select("valid").run()
     assert any("⌊(28 + 2·0 − 3)/1⌋ + 1 = ⌊25/1⌋ + 1 = 26" in m.value for m in at.markdown)
-    assert step_line(at).startswith("**Step 1 of 676**")
+    assert " of 676**" in step_line(at)
 
 
 def test_a_bundled_digit_and_stride_two(at):
@@ -158,3 +157,104 @@ def test_the_chosen_kernel_is_drawn_with_hover_values(at):
     assert fig["data"][0]["zmid"] == 0 and "weight" in fig["data"][0]["hovertemplate"]
     at.radio(key="conv_ksrc").set_value("Type it in").run()
     assert kernel_chart() is None                                           # the editor shows it instead
+
+
+def _play_to_the_end(at):
+    at.button(key="conv_play").click().run()
+    for _ in range(40):
+        if not at.session_state["conv_playing"]:
+            break
+        at.run()   # a tick
+    return at
+
+
+def test_play_to_the_end_then_play_again_starts_over_without_an_error(at):
+    """Issue 11: pressing Play after Play had reached the last step raised
+    StreamlitWidgetAlreadyInstantiatedError (the slider was reset after it was drawn)."""
+    _play_to_the_end(at)
+    assert not at.exception and at.session_state["conv_playing"] is False
+    assert step_line(at).startswith("**Step 25 of 25**")
+    at.button(key="conv_play").click().run()
+    assert not at.exception and at.session_state["conv_playing"] is True
+    assert step_line(at).startswith("**Step 1 of 25**")
+    at.run()
+    at.run()
+    assert not step_line(at).startswith("**Step 1 of 25**")       # and it moves
+
+
+def test_previous_while_playing_pauses_and_the_button_says_play_again(at):
+    """Issue 11: after Previous the button stayed 'Pause' and the window never moved again."""
+    at.button(key="conv_play").click().run()
+    at.run()
+    at.run()
+    at.button(key="conv_prev").click().run()
+    assert not at.exception and at.session_state["conv_playing"] is False
+    assert at.button(key="conv_play").label == "Play"
+    here = step_line(at)
+    at.button(key="conv_next").click().run()
+    assert step_line(at) != here
+
+
+def test_play_on_a_drawing_skips_the_windows_that_see_only_zeros(open_page):
+    img = np.zeros((28, 28), np.float32)
+    img[10:18, 13:15] = 1.0
+    at = open_page(PAGE, run=False)
+    at.session_state["current_input"] = img
+    at.session_state["current_input_source"] = "your drawing"
+    at.run()
+    assert at.checkbox(key="conv_skip").value is True             # 784 positions: skipping is on
+    at.button(key="conv_play").click().run()
+    assert not at.exception
+    line = step_line(at)
+    assert "sees only zeros" not in line
+    for _ in range(3):
+        at.run()
+        assert "sees only zeros" not in step_line(at)
+    assert at.select_slider(key="conv_speed").options == ["slow", "normal", "fast"]
+
+
+def test_another_input_chosen_after_the_drawing_is_kept_until_a_new_drawing(at):
+    img = np.zeros((28, 28), np.float32)
+    img[5:20, 13:15] = 1.0
+    at.session_state["current_input"] = img
+    at.run()
+    at.selectbox(key="conv_source").select("A digit from the data set").run()
+    at.run()
+    assert at.selectbox(key="conv_source").value == "A digit from the data set"
+    assert any("Your drawing from the Draw page is waiting" in c.value for c in at.caption)
+    img2 = img.copy()
+    img2[3, 3] = 1.0
+    at.session_state["current_input"] = img2
+    at.run()
+    assert at.selectbox(key="conv_source").value == "Your drawing"
+
+
+LINK = {"conv_source": "A digit from the data set", "conv_digit": "3", "conv_preset": "Sobel x",
+        "conv_stride": "2", "conv_padmode": "valid", "conv_slider": "5", "conv_poolkind": "avg"}
+
+
+def test_a_shared_link_restores_the_view(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update(LINK)
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="conv_source").value == "A digit from the data set"
+    assert at.number_input(key="conv_digit").value == 3
+    assert at.selectbox(key="conv_preset").value == "Sobel x"
+    assert (at.number_input(key="conv_stride").value, at.selectbox(key="conv_padmode").value) == (2, "valid")
+    assert step_line(at).startswith("**Step 5 of 169**")          # (28 − 3)/2 + 1 = 13 → 13×13
+    assert at.radio(key="conv_poolkind").value == "avg"
+    assert at.query_params["conv_slider"] == ["5"] or at.query_params["conv_slider"] == "5"
+    at.button(key="conv_next").click().run()                    # the address follows the view
+    assert str(at.query_params["conv_slider"]).strip("[]'") == "6"
+
+
+def test_a_tampered_link_falls_back_to_the_defaults_without_an_error(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"conv_stride": "99", "conv_slider": "-4", "conv_source": "<script>", "conv_padnum": "x"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="conv_stride").value == 1
+    assert step_line(at).startswith("**Step 1 of 25**")
+    notes = [w.value for w in at.warning if "cannot use" in w.value]
+    assert len(notes) == 1 and "conv_stride=99" in notes[0] and "conv_source=<script>" in notes[0]

@@ -154,3 +154,41 @@ def test_a_model_for_other_inputs_is_refused_with_one_message(at):
     at.session_state["active_model"] = ModelBundle(spec, specs.build_torch(spec).eval(), {"name": "cifar toy"})
     at.run()
     assert not at.exception and len(at.error) == 1 and "3×32×32" in at.error[0].value
+
+
+def _seven():
+    from cnn_core.data.synthetic import draw_digit
+    return draw_digit(7)
+
+
+def test_the_drawing_and_its_prediction_survive_a_visit_to_another_page(open_page):
+    """Issue 11: Draw → another page → Draw showed a blank canvas and no prediction."""
+    at = open_page("app.py")
+    at.switch_page("pages/1_Draw_and_Predict.py").run()
+    at.session_state[CANVAS] = _canvas_state(_seven())
+    at.run()
+    first = _prediction(at)
+    assert first is not None and first.value == "7"
+    at.switch_page("pages/2_Convolution.py").run()
+    assert not at.exception
+    at.switch_page("pages/1_Draw_and_Predict.py").run()
+    assert not at.exception
+    back = _prediction(at)
+    assert back is not None and back.value == "7"
+    mounted = at.session_state["draw_mount"]
+    assert mounted["key"] == CANVAS and mounted["json"]["objects"]      # the canvas is mounted with the strokes
+
+
+def test_an_uploaded_picture_is_kept_across_a_page_switch_with_a_note(open_page):
+    at = open_page("app.py")
+    at.switch_page("pages/1_Draw_and_Predict.py").run()
+    at.radio(key="draw_source").set_value("Upload a picture").run()
+    photo = draw_digit(7, size=600, pen=40, ink=(40, 40, 60), background=(235, 232, 220))
+    at.file_uploader(key="draw_upload").set_value(("seven.png", _png(photo), "image/png")).run()
+    assert _prediction(at).value == "7"
+    at.switch_page("pages/5_Practice.py").run()
+    at.switch_page("pages/1_Draw_and_Predict.py").run()
+    assert not at.exception
+    assert at.radio(key="draw_source").value == "Upload a picture"          # the page's choice is kept
+    assert _prediction(at) is not None and _prediction(at).value == "7"
+    assert any("Still using seven.png" in c.value for c in at.caption)

@@ -108,3 +108,11 @@ def test_an_rgb_model_is_explained_and_judged_on_an_uploaded_zip(at):
     report = at.dataframe[0].value
     assert list(report["class"]) == ["a", "b", "c", "macro avg", "weighted avg"]
     assert list(report["support"])[:3] == [5, 5, 5]
+
+
+def test_no_caption_starts_with_a_literal_caption_label(open_page):
+    """Issue 11: the mistakes' caption began with a literal "Caption:"."""
+    at = open_page(PAGE)
+    assert not at.exception
+    assert not [c.value for c in at.caption if c.value.startswith("Caption:")]
+    assert any(c.value.startswith("Under each image: true class → predicted class") for c in at.caption)

@@ -283,3 +283,40 @@ def test_overview_and_a_conv_drilldown_for_other_architectures_and_engines(at, k
     assert cc.cell(r, c).written_total() in total
     at.selectbox(key="lx_ov_col").set_value(convs[0]).run()
     assert any(f"Its kernel is {n_in} slice" in m.value for m in at.markdown)
+
+
+def test_a_shared_layer_explorer_link_restores_class_and_layer_and_survives_another_model(open_page):
+    at = open_page("pages/3_Layer_Explorer.py", run=False)
+    at.query_params.update({"lx_source": "A digit from the data set", "lx_digit": "12", "lx_target": "3",
+                            "lx_camlayer": "0"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="lx_digit").value == 12 and at.selectbox(key="lx_target").value == 3
+    assert at.selectbox(key="lx_camlayer").value == 0
+    bad = open_page("pages/3_Layer_Explorer.py", run=False)
+    bad.query_params.update({"lx_target": "900", "lx_camlayer": "77"})     # fits no layer / class of this model
+    bad.run()
+    assert not bad.exception and not bad.error
+
+
+def test_the_what_if_delta_follows_the_trained_answer_honestly(at):
+    """Issue 11: the delta read "↑ +60.9 points vs trained" when the edit made the model worse (it was the
+    new winner's gain); it now shows the trained model's answer going down, and the panel stays open."""
+    at.run()
+    trained = at.metric[0].value
+    b = pretrained.load_default_bundle()
+    n_first = next(m for m in b.model.modules() if isinstance(m, torch.nn.Conv2d)).out_channels
+    at.session_state["lx_whatif"] = [{"layer": 0, "out": j, "in": None, "kernel": None, "zero": True,
+                                      "label": f"kernel {j + 1} of layer 1 zeroed"} for j in range(n_first)]
+    at.run()
+    m = at.metric[0]
+    assert m.label == "Prediction (what-if)" and m.value != trained
+    assert m.delta.startswith("-") and "the trained model's answer" in m.delta
+    at.button(key="lx_wi_reset").click().run()
+    assert not at.exception and at.metric[0].label == "Prediction"
+
+
+def test_a_change_of_almost_nothing_is_explained(at):
+    at.run()
+    at.button(key="lx_wi_apply").click().run()               # the kernel applied unchanged: no change at all
+    assert any("Almost no change" in c.value for c in at.caption)

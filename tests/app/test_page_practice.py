@@ -107,3 +107,17 @@ def test_find_xy_hides_the_two_cells_completely(at):
     assert labels["mode"] == "text" and list(labels["text"]) == ["X", "Y"]
     assert [(y, x) for x, y in zip(labels["x"], labels["y"])] == hidden
     assert all(h.endswith("the value to find") for h in labels["hovertext"])
+
+
+def test_a_shared_practice_link_opens_the_same_exercise(open_page):
+    first = open_page(PAGE)
+    kind = next(k for k in first.selectbox(key="pr_kind").options if k != "Any kind")
+    first.selectbox(key="pr_kind").select(kind).run()
+    seed = first.session_state["pr_seed"]
+    assert str(first.query_params["pr_seed"]).strip("[]'") == str(seed)
+    second = open_page(PAGE, run=False)
+    second.query_params.update({"pr_kind": kind, "pr_seed": str(seed)})
+    second.run()
+    assert not second.exception and second.session_state["pr_seed"] == seed
+    assert [m.value for m in second.markdown][:3] == [m.value for m in first.markdown][:3]
+    assert second.subheader[0].value == first.subheader[0].value

@@ -109,3 +109,36 @@ def test_fewer_logits_keep_the_true_class_box(at):
     at.text_input(key="sm_logits").input("1, 2").run()
     assert not at.exception
     assert at.selectbox(key="sm_true").value == 0 and "One-hot label y for **class 1**: `[1, 0]`" in text(at)
+
+
+def test_a_stale_true_class_label_from_old_names_is_replaced_not_a_type_error(open_page):
+    """Issue 11: logits 1, 2, 3 then 4, 5, 6 (or renamed classes) → TypeError '<=' int vs str: the
+    selectbox hands back its old label as a string when its labels change."""
+    at = open_page(PAGE)
+    at.selectbox(key="sm_true").select(2).run()
+    at.session_state["sm_true"] = "cheetah"          # what Streamlit returns for a label no longer offered
+    at.text_input(key="sm_logits").input("1, 2, 3").run()
+    assert not at.exception
+    assert at.selectbox(key="sm_true").value == 2     # the last valid choice, still in range
+    at.session_state["sm_true"] = "class 3"
+    at.text_input(key="sm_logits").input("4, 5").run()
+    assert not at.exception and at.selectbox(key="sm_true").value == 0
+
+
+def test_a_shared_link_restores_logits_names_and_true_class(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"sm_example": "Your own logits", "sm_logits": "1, 2, 3", "sm_names": "a, b, c",
+                            "sm_true": "2"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="sm_logits").value == "1, 2, 3" and at.selectbox(key="sm_true").value == 2
+    assert any("**c**" in m.value for m in at.markdown)
+
+
+def test_a_tampered_softmax_link_gives_a_message_and_the_defaults(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"sm_example": "Evil", "sm_true": "999"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="sm_example").value == "Notes: dog, cat, horse, cheetah"
+    assert any("cannot use" in w.value and "sm_true=999" in w.value for w in at.warning)

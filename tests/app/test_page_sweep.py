@@ -88,7 +88,11 @@ def test_stop_ends_the_sweep(at):
     assert sweep.join(3)
     snap = sweep.snapshot()
     assert snap.state == "stopped" and "skipped" in [c["state"] for c in snap.cells]
-    assert any("Stopped by you" in w.value for w in at.warning)
+    at.run()
+    # issue 11: it said "Stopped by you after 1 of 9 runs." over an empty heatmap and a table of "None"s
+    assert snap.finished == 0
+    assert any("Stopped by you before any run finished" in w.value for w in at.warning)
+    assert not at.get("plotly_chart") and not at.dataframe
 
 
 def test_an_empty_or_absurd_custom_grid_gets_one_clear_sentence_and_no_start(at):

@@ -109,7 +109,7 @@ def test_start_trains_in_the_background_and_a_finished_run_becomes_the_active_mo
     run = _run_until_ended(at, run_id)
     assert run.snapshot().state == "finished" and not at.exception
     assert any("Finished after 1 epoch(s)" in s for s in _texts(at, "success"))
-    assert len(at.get("plotly_chart")) == 3                   # loss, accuracy, histogram
+    assert len(at.get("plotly_chart")) == 6                   # loss, accuracy, histogram; timeline + its 2 gradient charts
     assert len(at.get("download_button")) == 1
     at.button(key=f"use_{run_id}").click().run()
     active = at.session_state["active_model"]
@@ -150,11 +150,13 @@ def test_a_refresh_or_second_tab_reattaches_through_the_query_parameter(monkeypa
         tab.query_params["run"] = run.id
         tab.run()
         assert any(f"Run `{run.id}`" in m for m in _texts(tab, "markdown"))
-        time.sleep(1.0)
+        deadline = time.monotonic() + 30                       # the worker process starts, then steps
+        while run.snapshot().step == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
         tab.run()                                              # the fragment's next tick
         assert "Training: step" in _progress_text(tab) and not tab.exception
         tab.button(key=f"stop_{run.id}").click().run()
-        assert run.join(1.5) and run.snapshot().state == "stopped"
+        assert run.join(10) and run.snapshot().state == "stopped"
         assert any("Stopped by you" in w for w in _texts(tab, "warning"))
     finally:
         run.stop()
@@ -277,3 +279,73 @@ def test_settings_survive_a_visit_to_another_page(monkeypatch):
     assert at.radio(key="tr_arch_mode").value == "preset" and at.selectbox(key="tr_preset").value == "lenet-5"
     assert at.select_slider(key="tr_lr").value == 0.05 and at.number_input(key="tr_epochs").value == 3
     assert at.multiselect(key="tr_aug").value == ["flip", "noise"]
+
+
+def test_the_preselected_preset_trains_with_its_documents_settings(at):
+    """Issue 11: seed-000, pre-selected when 'A network from the documents' is chosen, trained with the
+    builder's Adam, lr 0.002, batch 32; picking a preset set the document's settings only on a change."""
+    at.radio(key="tr_arch_mode").set_value("preset").run()
+    assert not at.exception
+    assert (at.session_state["tr_optimizer"], at.session_state["tr_lr"], at.session_state["tr_batch"]) == \
+        ("sgd", 0.01, 100)
+    at.selectbox(key="tr_preset").select("seed-002").run()
+    assert (at.session_state["tr_optimizer"], at.session_state["tr_lr"]) == ("adam", 0.001)
+    at.select_slider(key="tr_lr").set_value(0.005).run()          # the learner's own change stands
+    assert at.session_state["tr_lr"] == 0.005
+
+
+def test_builder_keeps_its_settings_after_a_look_at_the_presets(at):
+    at.text_input(key="tr_kernels").input("8, 24").run()
+    at.radio(key="tr_arch_mode").set_value("preset").run()
+    at.selectbox(key="tr_preset").select("lenet-5").run()
+    at.radio(key="tr_arch_mode").set_value("builder").run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="tr_kernels").value == "8, 24" and at.number_input(key="tr_blocks").value == 2
+
+
+def test_using_a_checkpoint_names_it_in_the_sidebar_at_once(at):
+    """Issue 11: 'is now the active model on every page' appeared while the sidebar still named the default."""
+    spec = specs.preset("seed-000")
+    good = checkpoints.to_bytes(checkpoints.ModelBundle(spec, specs.build_torch(spec).eval(),
+                                                        {"name": "uploaded one", "accuracy": 0.5}))
+    at.file_uploader(key="tr_ckpt").set_value(("good.safetensors", good, "application/octet-stream")).run()
+    at.button(key="tr_ckpt_use").click().run()
+    assert not at.exception
+    assert any("uploaded one is now the active model" in s for s in _texts(at, "success"))
+    assert any("uploaded one" in c.value for c in at.sidebar.caption)
+
+
+def test_a_shared_train_link_restores_the_settings(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"tr_arch_mode": "preset", "tr_preset": "seed-002", "tr_optimizer": "momentum",
+                            "tr_lr": "0.05", "tr_batch": "16", "tr_epochs": "3", "tr_seed": "7"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.radio(key="tr_arch_mode").value == "preset" and at.selectbox(key="tr_preset").value == "seed-002"
+    assert (at.session_state["tr_optimizer"], at.session_state["tr_lr"], at.session_state["tr_batch"]) == \
+        ("momentum", 0.05, 16)                                      # the link's, not the preset's document's
+    assert (at.number_input(key="tr_epochs").value, at.number_input(key="tr_seed").value) == (3, 7)
+    assert at.query_params["tr_lr"] in ("0.05", ["0.05"])
+
+
+def test_a_tampered_train_link_gives_a_message_and_the_defaults(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"tr_lr": "1e400", "tr_epochs": "-3", "tr_preset": "../../etc"})
+    at.run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="tr_epochs").value == 8
+    assert any("cannot use" in w.value and "tr_epochs=-3" in w.value for w in at.warning)
+
+
+def test_an_uploaded_zip_is_kept_across_a_page_switch_with_a_note(open_page):
+    at = open_page("app.py")
+    at.switch_page("pages/6_Train.py").run()
+    at.radio(key="tr_dataset").set_value("zip").run()
+    at.file_uploader(key="tr_zip").set_value(("shapes.zip", _zip_of(["circle", "square", "star"]), "application/zip")).run()
+    at.switch_page("pages/4_Softmax_and_Loss.py").run()
+    at.switch_page("pages/6_Train.py").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="tr_dataset").value == "zip"
+    captions = _texts(at, "caption")
+    assert any("Still using shapes.zip" in c for c in captions)
+    assert any("18 images in 3 classes" in c for c in captions)

@@ -107,3 +107,9 @@ def test_lesson_grids_are_what_plotly_validation_builds(kwargs):
     assert pruned(json.loads(plotly.io.to_json(fig))) == pruned(json.loads(plotly.io.to_json(rebuilt)))
     fig.update_layout(height=999)                      # the cached layout is not shared with the caller
     assert lp.grid(**kwargs).layout.height == kwargs.get("height", 320)
+
+
+def test_a_bar_near_100_percent_has_no_100_percent_tick_to_collide_with():
+    """Issue 11: the probability label of a bar at ~100 % overlapped the axis's 100 % tick."""
+    fig = plots.prob_bars([0.999] + [0.0001] * 9, [str(i) for i in range(10)])
+    assert max(fig.layout.yaxis.tickvals) < 1.0 and fig.layout.yaxis.range[1] > 1.0

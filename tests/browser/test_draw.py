@@ -1,6 +1,8 @@
 """Draw a digit with the mouse in Chromium and see the prediction appear (Draw & Predict page)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -16,7 +18,7 @@ def _open_draw_page(page, app_url):
     wait_for_app(page)
     page.get_by_role("link", name="Draw & Predict").first.click()   # the sidebar's page list
     wait_for_app(page)
-    assert page.url.endswith("/draw")
+    expect(page).to_have_url(re.compile(r".*/draw$"), timeout=30_000)   # waits: on a busy machine the URL follows late
     canvas = page.locator(CANVAS)
     expect(canvas).to_be_visible(timeout=30_000)
     return canvas

@@ -76,7 +76,7 @@ def test_draw_then_click_a_map_of_the_second_conv_layer_shows_its_channel_sums_a
     assert_no_exception(page)
     # the same neuron on the Convolution page: the input channel and its kernel slice, stepped there
     page.get_by_role("button", name="Open in the Convolution page").click()
-    expect(page.get_by_text("From the Layer Explorer: layer 5").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Input: From the Layer Explorer: layer 5").first).to_be_visible(timeout=30_000)
     assert "/convolution" in page.url
     wait_for_app(page)
     expect(page.locator('[data-testid="conv-sum"]')).to_be_visible()

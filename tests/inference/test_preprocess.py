@@ -209,3 +209,17 @@ def test_phone_photo_orientation_is_applied():
     exif[0x0112] = 6                           # ...that the camera says to rotate 90°
     out = P.load_image_file(_encode(img, "JPEG", exif=exif))
     assert out.shape[:2] == (40, 20)
+
+
+def test_the_default_pen_is_not_called_very_thin():
+    """Issue 11: at the Draw page's default pen (20 px on the 280 px canvas) the steps said "The pen
+    was very thin for that scale"; the adjustment is described as what it is."""
+    from cnn_core.data.synthetic import draw_digit
+    from cnn_core.inference.preprocess import explain
+
+    for digit in range(10):
+        lines = explain(draw_digit(digit, pen=20.0)).describe()
+        text = " ".join(lines)
+        assert "very thin" not in text and "very thick" not in text
+        pen_lines = [ln for ln in lines if "MNIST's (about 3 px)" in ln]
+        assert len(pen_lines) <= 1

@@ -96,3 +96,20 @@ def test_random_kind_comes_from_the_seed():
     kinds = {E.generate(None, s).kind for s in range(60)}
     assert kinds == set(E.KINDS)
     assert E.generate(None, 5).kind == E.generate(None, 5).kind
+
+
+def test_the_worked_map_is_a_real_markdown_table():
+    """Issue 11: the solution printed "The map: | −1 | −9 | | −6 | −10 |" (no header row, no separator)."""
+    import re
+
+    from cnn_core.lessons import exercises as ex_mod
+
+    for seed in range(5):
+        ex = ex_mod.generate("complete", seed)
+        lines = ex.solution.split("\n")
+        start = lines.index("The map:") + 2
+        table = [ln for ln in lines[start:] if ln.startswith("|")]
+        assert table[0].startswith("| |") and re.fullmatch(r"\|---\|(---:\|)+", table[1])
+        cells = [row.strip("|").split("|") for row in table[2:]]
+        assert len(cells) * (len(cells[0]) - 1) == ex.expected.size            # every cell of the map, once
+        assert all(c[0].strip() == f"**row {i + 1}**" for i, c in enumerate(cells))

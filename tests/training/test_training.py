@@ -1,4 +1,5 @@
-"""The background training run: lifecycle, failure, divergence, queueing, reproducibility."""
+"""The training run in a thread of this process (``TrainingRun.start()``): lifecycle, failure, divergence,
+queueing, reproducibility; the loop and its rules with fake engines. Worker processes: test_workers.py."""
 from __future__ import annotations
 
 import math
@@ -13,10 +14,11 @@ from cnn_core.data import datasets as data
 from cnn_core.data import splits
 from cnn_core.models import specs
 import cnn_core.training as T
+from cnn_core.training.backends import ThreadBackend
 from cnn_core.training.registry import _default_cap
+from tests.training.fakes import TINY, FlakyEngine, NanEngine, ScriptedEngine
 from cnn_core.data.augment import Augmentation
 
-TINY = specs.build_spec(blocks=1, kernels=4, dense_width=0, name="tiny")   # conv4 → relu → pool → dense: 7,890 params
 TINY_DROP = specs.build_spec(blocks=1, kernels=4, dropout_p=0.3, dense_width=16, name="tiny-dropout")
 
 
@@ -119,28 +121,6 @@ def test_stop_while_paused_ends_the_thread(parts):
     assert run.snapshot().state == "stopped"
 
 
-class FlakyEngine(T.TorchEngine):
-    """The real engine, except that step ``fail_at`` raises or returns ``loss_at_fail``."""
-    fail_at, loss_at_fail = 3, None
-
-    def __init__(self, cfg):
-        super().__init__(cfg)
-        self.calls = 0
-
-    def train_step(self, x, y):
-        self.calls += 1
-        loss, correct = super().train_step(x, y)
-        if self.calls == self.fail_at:
-            if self.loss_at_fail is None:
-                raise RuntimeError("out of cheese")
-            return self.loss_at_fail, correct
-        return loss, correct
-
-
-class NanEngine(FlakyEngine):
-    loss_at_fail = float("nan")
-
-
 def test_an_exception_in_the_thread_becomes_a_failed_state_with_the_message(parts):
     cfg = T.TrainConfig(spec=TINY, optimizer="sgd", lr=0.05, batch_size=50, epochs=1)
     run = T.TrainingRun(cfg, parts.train, parts.val, parts.test, engine_factory=FlakyEngine).start()
@@ -169,38 +149,6 @@ def test_a_nan_loss_is_never_recorded(parts):
     snap = run.snapshot()
     assert snap.stop_reason == "diverged" and "the loss became NaN" in snap.message and "step 3" in snap.message
     assert len(snap.step_loss) == 2 and all(math.isfinite(v) for v in snap.step_loss)
-
-
-class ScriptedEngine:
-    """A fake engine (the ``Engine`` protocol, nothing real): its one weight counts the steps
-    taken, the validation loss after epoch e is ``val_losses[e - 1]``, and it classifies every
-    image correctly only with the weights it had after epoch ``good_epoch``."""
-    steps_per_epoch, val_losses, good_epoch = 6, (1.0, 0.8, 0.9, 0.95, 1.2, 1.3), 2
-
-    def __init__(self, cfg=None):
-        self.w = 0
-
-    def train_step(self, x, y):
-        self.w += 1
-        return 1.0, 0
-
-    def eval_batch(self, x, y):
-        epoch = self.w // self.steps_per_epoch
-        correct = len(y) if epoch == self.good_epoch else 0
-        return self.val_losses[epoch - 1] * len(y), correct
-
-    def state(self):
-        return {"w": self.w}
-
-    def load_state(self, state):
-        self.w = state["w"]
-
-    def to_torch(self):
-        model = specs.build_torch(TINY)
-        with torch.no_grad():
-            for p in model.parameters():
-                p.fill_(self.w)
-        return model.eval()
 
 
 def test_early_stopping_restores_the_weights_of_the_best_epoch(parts):
@@ -279,7 +227,7 @@ def test_config_errors_are_explained_before_start(parts):
 
 
 def test_registry_queues_beyond_the_cap_with_visible_positions(parts):
-    reg = T.RunRegistry(max_concurrent=1)
+    reg = T.RunRegistry(max_concurrent=1, backend=ThreadBackend())
     a, b, c = (reg.submit(_long(parts)) for _ in range(3))
     try:
         assert a.snapshot().state in ("running", "paused")
@@ -311,7 +259,7 @@ def test_default_registry_cap_is_two_and_configurable(monkeypatch):
 
 
 def test_100_start_stop_cycles_leave_no_live_threads(parts):
-    reg = T.RunRegistry(max_concurrent=2)
+    reg = T.RunRegistry(max_concurrent=2, backend=ThreadBackend())
     before = len(_run_threads())
     for i in range(100):
         run = reg.submit(_long(parts))

@@ -1,4 +1,5 @@
-"""Per-session and per-server caps on runs, at the Train page's Start button (ui/quotas.py)."""
+"""Caps at the Train page: a builder network beyond the parameter cap, and the per-session and
+per-server caps on runs at its Start button (ui/quotas.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -93,3 +94,16 @@ def test_a_queued_run_nobody_has_shown_for_the_timeout_is_dropped_and_a_watched_
     assert left.snapshot().state == "stopped" and reg.queue_position(left.id) == 0
     assert watched.snapshot().state == "queued" and reg.queue_position(watched.id) == 1
     assert running.snapshot().state == "running"             # a run that trains is never dropped
+
+
+def test_a_builder_network_beyond_the_parameter_cap_is_one_sentence_and_start_is_disabled(reg):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.text_input(key="tr_kernels").set_value("512").run()
+    at.selectbox(key="tr_pooling").set_value("none").run()
+    at.number_input(key="tr_dense").set_value(1024).run()
+    at.number_input(key="tr_blocks").set_value(4).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "This network cannot be built: This network has 418 million parameters, 411 million of them in layer 10 "
+        "(Dense(1024)); the cap is 25 million (17× over)."]
+    assert at.button(key="tr_start").disabled
