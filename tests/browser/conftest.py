@@ -5,6 +5,7 @@ fail instead, so a green CI always means the browser paths ran.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -46,40 +47,46 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """Start `streamlit run app.py` once for the session; yield its base URL."""
-    _need_browser()
+@contextlib.contextmanager
+def streamlit_server(log_name: str = "streamlit.log"):
+    """Start the app as `make run` does (``python -m ui.serve``) on a free port; yield its base URL."""
     port = _free_port()
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    log = open(OUTPUT / "streamlit.log", "w")
+    log = open(OUTPUT / log_name, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ui.serve", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.2)
-        if proc.poll() is not None:
-            break
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s; see test-output/browser/streamlit.log")
-    if proc.poll() is not None:
-        pytest.fail("streamlit exited at start; see test-output/browser/streamlit.log")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.2)
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited at start; see test-output/browser/{log_name}")
+        else:
+            pytest.fail(f"streamlit did not start within 60 s; see test-output/browser/{log_name}")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """Start the app once for the session; yield its base URL."""
+    _need_browser()
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

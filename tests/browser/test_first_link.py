@@ -6,44 +6,17 @@ leaves it only once ``st.navigation`` has run; a first session that opened a dee
 """
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
-from tests.browser.conftest import OUTPUT, ROOT, _free_port, assert_no_exception, wait_for_app
+from tests.browser.conftest import assert_no_exception, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def fresh_server():
-    port = _free_port()
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    log = open(OUTPUT / "streamlit-first-link.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ui.serve", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.2)
-    try:
+    with streamlit_server("streamlit-first-link.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_first_session_of_a_fresh_server_opens_a_shared_link(fresh_server, page):
