@@ -358,7 +358,7 @@ class Student:
                 self._full = False
             self._run_elements = []
         elif kind == "navigation":
-            self.pages = {p.url_pathname or "": p.page_script_hash for p in msg.navigation.pages}
+            self.pages = {p.url_pathname or "": p.page_script_hash for p in msg.navigation.app_pages}
             self.page_hash = msg.navigation.page_script_hash or self.page_hash
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             el = msg.delta.new_element
