@@ -185,7 +185,7 @@ SERVER = textwrap.dedent("""
     from tests.training.fakes import TINY
 
     train = data.load_bundled().subset(np.arange(200))
-    cfg = T.TrainConfig(spec=TINY, optimizer="sgd", lr=0.05, batch_size=10, epochs=500)
+    cfg = T.TrainConfig(spec=TINY, optimizer="sgd", lr=0.05, batch_size=1, epochs=500)  # 100,000 steps: still training when the server goes
     run = T.registry().submit(T.TrainingRun(cfg, train, None))
     while run.snapshot().step == 0:
         time.sleep(0.05)
