@@ -40,6 +40,8 @@ MAX_BATCH_ACTIVATION_MB = _env_int("MAX_BATCH_ACTIVATION_MB", 2048)
 MAX_CHECKPOINT_MB = _env_int("MAX_CHECKPOINT_MB", 100)         # a .safetensors checkpoint
 MAX_CHECKPOINT_HEADER_KB = _env_int("MAX_CHECKPOINT_HEADER_KB", 1024)  # its JSON header (spec + meta)
 MAX_ZIP_MB = _env_int("MAX_ZIP_MB", 100)                       # a zip of class folders
+MAX_ZIP_DECODED_MB = _env_int("MAX_ZIP_DECODED_MB", 256)       # its images decoded (RGB, at the chosen size)
+MAX_ZIP_LOADS = _env_int("MAX_ZIP_LOADS", 2)                    # zips decoded at once, whole server
 MAX_IMAGE_MB = _env_int("MAX_IMAGE_MB", 20)                    # a picture on the Draw page
 MAX_IMAGE_PIXELS = _env_int("MAX_IMAGE_PIXELS", 40_000_000)    # about 7,700 × 5,200; decoded RGBA 160 MB
 # Streamlit refuses anything larger than server.maxUploadSize (.streamlit/config.toml, 100 MB)

@@ -7,13 +7,13 @@ from cnn_core import limits
 from cnn_core.data import catalog, splits
 from cnn_core.data import datasets as data
 from cnn_core.data.augment import Augmentation
-from cnn_core.data.folders import FolderDatasetError, load_zip
+from cnn_core.data.folders import FolderDatasetError
 from cnn_core.data.splits import training_split
 from cnn_core.models import builder_form, specs
 from cnn_core.models.summary import summarize
 from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
-from ui import checkpoint_views, errors, links, loaders, quotas, state
+from ui import checkpoint_views, errors, links, loaders, quotas, state, zip_uploads
 from ui import run_panel as rp
 from ui import timeline_views as tlv
 from ui.train_charts import fmt_lr, label_histogram
@@ -93,8 +93,8 @@ def load_data(key: str):
         cached = st.session_state.get("_tr_zip_cache")
         if not cached or cached[0] != cache_key:
             try:
-                ds = load_zip(up.getvalue(), image_size=int(size), colour=colour, invert=invert,
-                              name=up.name.rsplit(".", 1)[0])
+                ds = zip_uploads.load_upload(up, image_size=int(size), colour=colour, invert=invert,
+                                             name=up.name.rsplit(".", 1)[0])
             except FolderDatasetError as exc:
                 st.error(str(exc))
                 return None

@@ -6,10 +6,10 @@ import streamlit as st
 from cnn_core import limits
 from cnn_core.data import catalog
 from cnn_core.data import datasets as data
-from cnn_core.data.folders import FolderDatasetError, load_zip
+from cnn_core.data.folders import FolderDatasetError
 from cnn_core.inference import evaluation
 from cnn_core.training import registry
-from ui import loaders, state
+from ui import loaders, state, zip_uploads
 from ui.image_grid import image_grid
 from ui.train_charts import confusion_figure, fmt_pct
 
@@ -55,12 +55,18 @@ def upload_dataset(bundle):
     if kept:
         st.caption(f"Still using {up.name}, uploaded before; upload another .zip to replace it.")
     shape = tuple(bundle.spec["input_shape"])
-    try:
-        ds = load_zip(up.getvalue(), image_size=shape[1], colour="rgb" if shape[0] == 3 else "grey",
-                      invert=st.checkbox("invert (dark ink on light paper)", key="ev_invert"), name=up.name)
-    except FolderDatasetError as exc:
-        st.error(str(exc))
-        return None
+    invert = st.checkbox("invert (dark ink on light paper)", key="ev_invert")
+    cache_key = (up.file_id, shape, bool(invert))       # decoded once, not on every rerun of the page
+    cached = st.session_state.get("_ev_zip_cache")
+    if not cached or cached[0] != cache_key:
+        try:
+            ds = zip_uploads.load_upload(up, image_size=shape[1], colour="rgb" if shape[0] == 3 else "grey",
+                                         invert=invert, name=up.name)
+        except FolderDatasetError as exc:
+            st.error(str(exc))
+            return None
+        cached = st.session_state["_ev_zip_cache"] = (cache_key, ds)
+    ds = cached[1]
     if ds.class_names != bundle.class_names:
         st.error(f"The archive's classes {ds.class_names} differ from the model's {bundle.class_names}; "
                  "name the folders like the model's classes.")

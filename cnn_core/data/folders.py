@@ -10,7 +10,13 @@ entry is checked before anything is decompressed:
 - absolute paths, drive letters and ``..`` components (path traversal) reject the archive;
 - symbolic links reject the archive;
 - files that are not images are skipped and reported;
-- at least two classes, each with ``min_per_class`` images.
+- at least two classes, each with ``min_per_class`` images;
+- the decoded images (RGB at the chosen size, counted from the entries before any is decoded)
+  must fit ``max_decoded_bytes`` ($CNN_EXPLORER_MAX_ZIP_DECODED_MB), so a small archive of many
+  images cannot ask for gigabytes.
+
+``progress(done, total)`` is called as images are decoded; whatever it raises ends the load (the
+app's progress bar raises Streamlit's stop when the tab that started the load has closed).
 
 Nothing is ever written to disk: images are decoded from memory with Pillow.
 """
@@ -22,6 +28,7 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Callable
 
 import numpy as np
 
@@ -43,6 +50,7 @@ class ZipLimits:
     max_total_bytes: int = 300 * 1024 * 1024       # sum of uncompressed sizes
     max_file_bytes: int = 10 * 1024 * 1024
     max_ratio: float = 100.0                        # uncompressed / compressed, per entry
+    max_decoded_bytes: int = field(default_factory=lambda: caps.MAX_ZIP_DECODED_MB * 2 ** 20)
     max_pixels: int = 4096 * 4096                   # per decoded image
     min_per_class: int = 5
 
@@ -119,14 +127,21 @@ def _light(rgba) -> bool:
     return bool(visible.any() and a[..., :3][visible].mean() < 128)
 
 
+ProgressFn = Callable[[int, int], None]
+
+
 def load_zip(source, image_size: int = 28, colour: str = "auto", invert: bool = False,
-             limits: ZipLimits = ZipLimits(), name: str = "uploaded folders") -> ImageDataset:
+             limits: ZipLimits | None = None, name: str = "uploaded folders",
+             progress: ProgressFn | None = None) -> ImageDataset:
     """Build an ImageDataset (uint8 (N, C, size, size)) from a zip of class folders.
 
     source: bytes, a file-like object or a path. colour: "auto" (RGB if any image has colour,
     else greyscale), "grey" or "rgb". invert: 255 − value (dark ink on white paper → MNIST's
-    white on black). The report is in ``dataset.meta["report"]`` (a FolderReport).
+    white on black). The report is in ``dataset.meta["report"]`` (a FolderReport). ``progress``:
+    called with (images decoded, images to decode) every few images; an exception it raises ends
+    the load and propagates.
     """
+    limits = ZipLimits() if limits is None else limits
     if colour not in ("auto", "grey", "rgb"):
         raise ValueError("colour must be 'auto', 'grey' or 'rgb'")
     if not 8 <= int(image_size) <= 256:
@@ -151,10 +166,10 @@ def load_zip(source, image_size: int = 28, colour: str = "auto", invert: bool = 
         raise FolderDatasetError("This is not a readable .zip archive. Zip a folder that holds one sub-folder "
                                  "per class.") from exc
     with zf:
-        return _load(zf, infos, int(image_size), colour, invert, limits, name)
+        return _load(zf, infos, int(image_size), colour, invert, limits, name, progress)
 
 
-def _load(zf, infos, size, colour, invert, limits, name) -> ImageDataset:
+def _load(zf, infos, size, colour, invert, limits, name, progress=None) -> ImageDataset:
     if len(infos) > limits.max_files:
         raise FolderDatasetError(f"The archive holds {len(infos):,} entries; the limit is {limits.max_files:,}.")
     files = []
@@ -181,6 +196,20 @@ def _load(zf, infos, size, colour, invert, limits, name) -> ImageDataset:
     # One wrapper folder around the class folders (zipping "digits/" gives digits/0/…, digits/1/…).
     tops = {p.parts[0] for p, _ in kept if len(p.parts) > 1}
     strip = 1 if len(tops) == 1 and all(len(p.parts) >= 3 for p, _ in kept) else 0
+    images_in = [i for p, i in kept if len(p.parts[strip:]) >= 2 and p.suffix.lower() in IMAGE_SUFFIXES
+                 and i.file_size <= limits.max_file_bytes]
+    decoded = len(images_in) * size * size * 3
+    if decoded > limits.max_decoded_bytes:
+        cap = limits.max_decoded_bytes
+        fit = cap // (size * size * 3)
+        raise FolderDatasetError(
+            f"{len(images_in):,} images at {size}×{size} pixels would take {caps.fmt_bytes(decoded)} decoded; the cap "
+            f"is {caps.fmt_bytes(cap)} {caps.over(decoded, cap)}: choose a smaller image size, or upload at most "
+            f"{fit:,} images at this size.")
+    total, done = len(images_in), 0
+    every = max(1, total // 100)
+    if progress is not None:
+        progress(0, total)
     samples: dict[str, list[np.ndarray]] = {}
     colours: list[bool] = []
     for path, info in kept:
@@ -194,6 +223,9 @@ def _load(zf, infos, size, colour, invert, limits, name) -> ImageDataset:
         if info.file_size > limits.max_file_bytes:
             report.skipped.append((info.filename, f"larger than {limits.max_file_bytes // 2**20} MB"))
             continue
+        done += 1
+        if progress is not None and done % every == 0:
+            progress(done, total)
         try:
             arr, is_colour = _decode(_read_capped(zf, info, limits.max_file_bytes), size, limits)
         except ValueError as exc:

@@ -92,7 +92,12 @@ def _rgb_zip(classes, n=5, size=40) -> bytes:
     return buf.getvalue()
 
 
-def test_an_rgb_model_is_explained_and_judged_on_an_uploaded_zip(at):
+def test_an_rgb_model_is_explained_and_judged_on_an_uploaded_zip(at, monkeypatch):
+    import ui.zip_uploads
+
+    loads = []
+    real = ui.zip_uploads.load_zip
+    monkeypatch.setattr(ui.zip_uploads, "load_zip", lambda *a, **k: loads.append(k.get("name")) or real(*a, **k))
     from cnn_core.models import checkpoints
     spec = specs.build_spec(blocks=1, kernels=4, input_shape=(3, 32, 32), num_classes=3)
     model = specs.build_torch(spec).eval()
@@ -108,6 +113,10 @@ def test_an_rgb_model_is_explained_and_judged_on_an_uploaded_zip(at):
     report = at.dataframe[0].value
     assert list(report["class"]) == ["a", "b", "c", "macro avg", "weighted avg"]
     assert list(report["support"])[:3] == [5, 5, 5]
+    assert loads == ["wrong.zip", "ok.zip"]
+    at.run()                                   # a rerun uses the decoded archive, it does not decode it again
+    assert not at.exception and list(at.dataframe[0].value["support"])[:3] == [5, 5, 5] and len(loads) == 2
+    assert not at.get("progress")              # the progress bar is gone once the archive is decoded
 
 
 def test_no_caption_starts_with_a_literal_caption_label(open_page):
@@ -116,3 +125,27 @@ def test_no_caption_starts_with_a_literal_caption_label(open_page):
     assert not at.exception
     assert not [c.value for c in at.caption if c.value.startswith("Caption:")]
     assert any(c.value.startswith("Under each image: true class → predicted class") for c in at.caption)
+
+
+def test_an_upload_waits_for_a_free_decoding_slot(at, monkeypatch):
+    """At most limits.MAX_ZIP_LOADS archives decode at once on the server; the next one waits its turn."""
+    import threading
+    import time
+
+    import ui.zip_uploads
+    from cnn_core.models import checkpoints
+
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(ui.zip_uploads, "_SLOTS", slots)
+    spec = specs.build_spec(blocks=1, kernels=4, input_shape=(3, 32, 32), num_classes=3)
+    at.session_state["active_model"] = checkpoints.ModelBundle(spec, specs.build_torch(spec).eval(),
+                                                               {"name": "rgb", "class_names": ["a", "b", "c"]})
+    at.run()
+    slots.acquire()                                    # another student's archive is decoding
+    threading.Timer(1.0, slots.release).start()
+    t0 = time.monotonic()
+    at.file_uploader(key="ev_zip").set_value(("ok.zip", _rgb_zip(["a", "b", "c"]), "application/zip")).run()
+    assert time.monotonic() - t0 >= 0.9                # it waited for the slot ...
+    assert not at.exception and not at.error           # ... then decoded and judged the archive
+    assert list(at.dataframe[0].value["support"])[:3] == [5, 5, 5]
+    assert slots.acquire(blocking=False)               # and gave the slot back

@@ -161,3 +161,43 @@ def test_huge_images_are_skipped_not_decoded():
     entries["cat/huge.png"] = _png(size=(3000, 3000))
     ds = load_zip(_zip(entries), limits=ZipLimits(max_pixels=1000 * 1000))
     assert dict(ds.meta["report"].skipped)["cat/huge.png"].startswith("too large (3000×3000")
+
+
+def test_decoded_size_is_capped_before_any_image_is_decoded(monkeypatch):
+    """A small archive of many images must not ask for gigabytes at a large image size."""
+    import cnn_core.data.folders as folders
+
+    decoded = []
+    real = folders._decode
+    monkeypatch.setattr(folders, "_decode", lambda *a: decoded.append(1) or real(*a))
+    blob = _zip(_classes(n=60))                                   # 120 small images
+    limits = ZipLimits(max_decoded_bytes=120 * 64 * 64 * 3 - 1)  # one byte short of 120 at 64×64
+    with pytest.raises(FolderDatasetError) as err:
+        load_zip(blob, image_size=64, limits=limits)
+    assert str(err.value).startswith("120 images at 64×64 pixels would take 1.4 MB decoded; the cap is 1.4 MB")
+    assert "upload at most 119 images at this size" in str(err.value)
+    assert decoded == []                                           # refused before decoding anything
+    ds = load_zip(blob, image_size=28, limits=limits)              # a smaller size fits
+    assert len(ds) == 120 and len(decoded) == 120
+
+
+def test_progress_is_reported_and_an_exception_from_it_ends_the_load():
+    blob = _zip(_classes(n=100))                                  # 200 images: a call every 2
+    calls = []
+    load_zip(blob, progress=lambda done, total: calls.append((done, total)))
+    assert calls[0] == (0, 200) and calls[-1] == (200, 200)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and len(calls) == 101
+
+    class Gone(BaseException):                                   # like Streamlit's stop: not an Exception
+        pass
+
+    seen = []
+
+    def cancel(done, total):
+        seen.append(done)
+        if done >= 20:
+            raise Gone
+
+    with pytest.raises(Gone):
+        load_zip(blob, progress=cancel)
+    assert seen[-1] == 20                                          # stopped at once, 180 images never decoded
