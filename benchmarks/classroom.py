@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import base64
 import concurrent.futures
+import gzip
 import http.cookiejar
 import io
 import json
@@ -250,6 +251,8 @@ class Stats:
     ticks_answered: int = 0
     fragment_strokes: int = 0        # strokes the browser sent as a fragment rerun (st.fragment around the canvas)
     app_messages: Counter = field(default_factory=Counter)
+    static_files: int = 0            # front-end files fetched (first visits and on-demand chunks)
+    static_bytes: int = 0            # their bytes as sent (gzip where the server compressed)
 
 
 class ActionError(Exception):
@@ -262,6 +265,32 @@ class Run:
     seconds: float
     elements: list[tuple[str, str, str]]       # (element type, id, label) in order
     status: int
+
+
+_LAZY: dict[str, dict[str, list[str]]] = {}       # main bundle path → {chunk name → its files}
+
+
+def lazy_chunks(main_path: str, main_js: str) -> dict[str, list[str]]:
+    """The chunks the front end loads on demand, read from its main bundle as the browser's module
+    loader does: ``import(`./PlotlyChart.<hash>.js`)`` with ``__vite__mapDeps([i, ...])`` naming the
+    files it needs first. Returns {"PlotlyChart": [url, dep url, ...], ...}."""
+    import posixpath
+
+    if main_path in _LAZY:
+        return _LAZY[main_path]
+    here = posixpath.dirname(main_path)
+    table = re.search(r"m\.f=\[([^\]]*)\]", main_js)
+    files = re.findall(r'"([^"]+)"', table.group(1)) if table else []
+    out: dict[str, list[str]] = {}
+    for m in re.finditer(r"import\(`\./([^`]+)`\),__vite__mapDeps\(\[([\d,]*)\]\)", main_js):
+        deps = [files[int(i)] for i in m.group(2).split(",") if i and int(i) < len(files)]
+        out[m.group(1).split(".")[0]] = [posixpath.normpath(posixpath.join(here, f)) for f in [m.group(1), *deps]]
+    _LAZY[main_path] = out
+    return out
+
+
+def _camel(etype: str) -> str:
+    return "".join(part.capitalize() for part in etype.split("_"))
 
 
 class Student:
@@ -277,6 +306,7 @@ class Student:
         self.values: dict[str, object] = {}      # id → WidgetState the user set (sent with every rerun)
         self.auto: dict[str, float] = {}         # fragment id → run_every interval
         self.fetched: set[str] = set()           # static URLs this "browser" has cached
+        self.chunks: dict[str, list[str]] = {}   # element kind → the front-end files it loads on demand
         self.lock = asyncio.Lock()
         self._waiter: asyncio.Future | None = None
         self._run_elements: list = []
@@ -290,6 +320,13 @@ class Student:
     def _get(self, path: str) -> bytes:
         req = urllib.request.Request(self.base + path, headers={"Accept-Encoding": "gzip, deflate, br"})
         with self.opener.open(req, timeout=ACTION_TIMEOUT_S) as r:
+            body = r.read()
+            self.stats.static_files += 1
+            self.stats.static_bytes += len(body)
+            return gzip.decompress(body) if r.headers.get("Content-Encoding") == "gzip" else body
+
+    def _get_plain(self, path: str) -> bytes:
+        with self.opener.open(self.base + path, timeout=ACTION_TIMEOUT_S) as r:
             return r.read()
 
     async def _fetch_all(self, paths: list[str]) -> None:
@@ -307,6 +344,11 @@ class Student:
         assets = ["/" + p.lstrip("./") for p in re.findall(r'(?:src|href)="(\./[^"]+)"', html)
                   if not p.endswith(".json")]
         await self._fetch_all(assets + ["/_stcore/health", "/_stcore/host-config"])
+        main = next((a for a in assets if re.search(r"/static/js/index\.[^/]*\.js$", a)), None)
+        if main is not None:
+            if main not in _LAZY:          # the browser's module loader reads its chunk table from the bundle
+                lazy_chunks(main, (await loop.run_in_executor(self.pool, self._get_plain, main)).decode("utf-8", "replace"))
+            self.chunks = _LAZY[main]
         xsrf = next((c.value for c in self.jar if c.name == "_streamlit_xsrf"), None)
         self.ws = await websockets.connect(
             self.base.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit", xsrf] if xsrf
@@ -374,6 +416,9 @@ class Student:
                                                       if p]))
             elif etype == "exception":
                 label = f"{sub.type}: {sub.message}"[:160]
+            chunk = self.chunks.get(_camel(etype))
+            if chunk and chunk[0] not in self.fetched:     # the front end loads this element's code on first use
+                self._background(self._fetch_all(chunk))
             elif etype == "alert" and sub.format == 1:          # st.error
                 label = sub.body[:160]
             self._run_elements.append((etype, wid, label))
@@ -633,7 +678,7 @@ def scenario(n: int, trainings: int = 0, duration: float = 30.0, seed: int = 0, 
             "errors": dict(stats.errors), "dropped": stats.dropped, "predictions": stats.predictions,
             "cpu_per_run_ms": 1000 * usage["server_cpu_s"] / max(runs, 1),
             "ticks": (stats.ticks_answered, stats.ticks_due), "fragment_strokes": stats.fragment_strokes,
-            "app_messages": dict(stats.app_messages), **usage}
+            "app_messages": dict(stats.app_messages), "static": (stats.static_files, stats.static_bytes), **usage}
 
 
 async def _page_costs(srv: Server, repeats: int) -> dict[str, tuple[float, float]]:
@@ -702,6 +747,7 @@ def table(results: list[dict]) -> list[str]:
         lines.append(f"  - {r['students']} students, {r['trainings']} training: page opens p50 / p95: {pages}; "
                      f"ticks answered {r['ticks'][0]} of {r['ticks'][1]}; "
                      f"{r['fragment_strokes']} of {r['actions'].get('stroke', (0,))[0]} strokes were fragment reruns; "
+                     f"{r['static'][0]:,} front-end files fetched ({r['static'][1] / 2 ** 20:,.1f} MB sent); "
                      f"simulated browsers' CPU {r['client_cpu']:.2f} cores; load average "
                      f"{r['load'][0]:.1f} → {r['load'][1]:.1f} on {os.cpu_count()} cores")
         for msg, count in list(r["errors"].items())[:5]:

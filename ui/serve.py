@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> None:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
+    from ui import preload, static_cache
+
     PagesManager.uses_pages_directory = False
+    static_cache.install()
+    preload.preload()
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
     cli.main()
 
