@@ -2,7 +2,8 @@
 
 Pages import some heavy libraries only where they are needed: Layer Explorer's attributions pull in
 captum (and with it matplotlib, 256 modules), Evaluate's report scikit-learn (626 modules), and
-Streamlit compiles its emoji pattern the first time a message holds a non-ASCII character.
+Streamlit compiles its emoji pattern the first time a message holds a non-ASCII character, and the
+Train page's loss smoothing imports scipy.signal.
 Imported during a page run, each took one to three seconds holding the interpreter lock, so the
 first student to open such a page froze every other student's page for that long (seen in a
 profile of thirty simulated students). ``ui.serve`` calls ``preload()`` before the server starts,
@@ -17,7 +18,7 @@ import time
 
 # What pages import lazily (inside functions) or at the top of a page script.
 LIBRARIES = (
-    "torch", "torchvision", "numpy", "scipy.ndimage", "pandas", "PIL.Image",
+    "torch", "torchvision", "numpy", "scipy.ndimage", "scipy.signal", "pandas", "PIL.Image",
     "plotly.graph_objects", "plotly.io", "plotly.tools",
     "captum.attr",                 # Layer Explorer: saliency, Grad-CAM
     "sklearn.metrics",             # Evaluate, Sweep: classification report, confusion matrix

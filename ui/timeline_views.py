@@ -9,6 +9,7 @@ follows the newest point), which keeps what is sent each tick small.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from cnn_core.training import compare, registry, smooth
 from cnn_core.training.recorder import Timeline, timeline
-from ui import palette
+from ui import palette, plots
 
 HISTORY_KEY = "train_run_history"     # ids of the runs this session started, oldest first
 # Okabe–Ito (colour-blind safe), one per run or layer.
@@ -68,9 +69,40 @@ def _title(tl: Timeline, i: int) -> str:
     return f"{when} · the probe is predicted <b>{tl.header.class_names[top]}</b> (p = {p.probs[top]:.2f})"
 
 
+def _point_skeleton(kernels_shown: int, kernels_total: int, maps_shown: int, names: tuple[str, ...],
+                    animate: bool) -> go.Figure:
+    """point_figure's structure for one network and probe, validated once (data as placeholders)."""
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.34, 0.36, 0.30], horizontal_spacing=0.09,
+                        subplot_titles=(f"first-layer kernels ({kernels_shown} of {kernels_total})",
+                                        f"their feature maps on the probe ({maps_shown} shown)",
+                                        "probe: class probabilities"))
+    fig.add_trace(go.Heatmap(z=[[0.0]], customdata=[[[0, 0, 0]]], zmid=0, zmin=-1, zmax=1, colorscale=DIVERGING,
+                             colorbar=dict(x=_right(fig, 1), len=0.8, thickness=10, title=dict(text="weight", side="right")),
+                             hovertemplate="kernel %{customdata[0]}, row %{customdata[1]}, col %{customdata[2]}: "
+                                           "%{z:.4f}<extra></extra>", hoverongaps=False, name="kernels"), 1, 1)
+    fig.add_trace(go.Heatmap(z=[[0.0]], customdata=[[[0, 0, 0]]], zmid=0, zmin=-1, zmax=1, colorscale=DIVERGING,
+                             colorbar=dict(x=_right(fig, 2), len=0.8, thickness=10, title=dict(text="output", side="right")),
+                             hovertemplate="map %{customdata[0]}, y %{customdata[1]}, x %{customdata[2]}: "
+                                           "%{z:.3f}<extra></extra>", hoverongaps=False, name="maps"), 1, 2)
+    fig.add_trace(go.Bar(x=list(names), y=[0.0] * len(names), marker_color=[palette.MUTED] * len(names),
+                         name="probabilities", hovertemplate="class %{x}: p = %{y:.3f}<extra></extra>"), 1, 3)
+    for col in (1, 2):
+        fig.update_xaxes(visible=False, constrain="domain", row=1, col=col)
+        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}",
+                         constrain="domain", row=1, col=col)
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=3)
+    fig.update_xaxes(type="category", row=1, col=3)
+    fig.update_layout(height=380 if animate else 330, margin=dict(l=10, r=10, t=70, b=10), showlegend=False,
+                      title=dict(text="", x=0, font=dict(size=14)))
+    return fig
+
+
 def point_figure(tl: Timeline, i: int | None = None, animate: bool = False) -> go.Figure:
     """Kernels, the probe's feature maps and its probabilities at point ``i`` (default: the newest);
-    with ``animate``, a frame per point plus a slider and Play button, starting at point ``i``."""
+    with ``animate``, a frame per point plus a slider and Play button, starting at point ``i``.
+
+    Redrawn every two seconds while a run trains: the structure comes from a validated skeleton
+    (``plots.from_skeleton``) and the pictures are put in without validating them again."""
     n = len(tl.points)
     i = n - 1 if i is None else int(i)
     n_maps = ANIMATED_MAPS if animate else None
@@ -81,29 +113,16 @@ def point_figure(tl: Timeline, i: int | None = None, animate: bool = False) -> g
     k_lim, m_lim = _limit(frames_k), _limit(frames_m)
     kz, kidx = mosaic(_kernel_images(tl, i), k_cols)
     mz, midx = mosaic(_map_images(tl, i, n_maps), m_cols)
-    names = list(tl.header.class_names)
-    fig = make_subplots(rows=1, cols=3, column_widths=[0.34, 0.36, 0.30], horizontal_spacing=0.09,
-                        subplot_titles=(f"first-layer kernels ({tl.points[0].kernels.shape[0]} of {tl.header.kernels_total})",
-                                        f"their feature maps on the probe ({int(midx[..., 0].max())} shown)",
-                                        "probe: class probabilities"))
-    fig.add_trace(go.Heatmap(z=kz, customdata=kidx, zmid=0, zmin=-k_lim, zmax=k_lim, colorscale=DIVERGING,
-                             colorbar=dict(x=_right(fig, 1), len=0.8, thickness=10, title=dict(text="weight", side="right")),
-                             hovertemplate="kernel %{customdata[0]}, row %{customdata[1]}, col %{customdata[2]}: "
-                                           "%{z:.4f}<extra></extra>", hoverongaps=False, name="kernels"), 1, 1)
-    fig.add_trace(go.Heatmap(z=mz, customdata=midx, zmid=0, zmin=-m_lim, zmax=m_lim, colorscale=DIVERGING,
-                             colorbar=dict(x=_right(fig, 2), len=0.8, thickness=10, title=dict(text="output", side="right")),
-                             hovertemplate="map %{customdata[0]}, y %{customdata[1]}, x %{customdata[2]}: "
-                                           "%{z:.3f}<extra></extra>", hoverongaps=False, name="maps"), 1, 2)
-    fig.add_trace(go.Bar(x=names, y=tl.points[i].probs, marker_color=_bar_colours(tl, i), name="probabilities",
-                         hovertemplate="class %{x}: p = %{y:.3f}<extra></extra>"), 1, 3)
-    for col in (1, 2):
-        fig.update_xaxes(visible=False, constrain="domain", row=1, col=col)
-        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}",
-                         constrain="domain", row=1, col=col)
-    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=3)
-    fig.update_xaxes(type="category", row=1, col=3)
-    fig.update_layout(height=380 if animate else 330, margin=dict(l=10, r=10, t=70, b=10), showlegend=False,
-                      title=dict(text=_title(tl, i), x=0, font=dict(size=14)))
+    names = tuple(str(c) for c in tl.header.class_names)
+    spec = plots.from_skeleton(_point_skeleton, int(tl.points[0].kernels.shape[0]), int(tl.header.kernels_total),
+                               int(midx[..., 0].max()), names, bool(animate))
+    kernels, maps, bars = spec["data"]
+    kernels.update(z=kz, customdata=kidx, zmin=-k_lim, zmax=k_lim)
+    maps.update(z=mz, customdata=midx, zmin=-m_lim, zmax=m_lim)
+    bars.update(y=tl.points[i].probs)
+    bars["marker"]["color"] = _bar_colours(tl, i)
+    spec["layout"]["title"]["text"] = _title(tl, i)
+    fig = plots._unvalidated(spec)
     if animate:
         _animate(fig, tl, frames_k, frames_m, k_cols, m_cols, i)
     return fig
@@ -145,18 +164,14 @@ def _animate(fig: go.Figure, tl: Timeline, frames_k, frames_m, k_cols: int, m_co
     fig.update_layout(height=470, margin=dict(l=10, r=10, t=70, b=90))
 
 
-def gradient_figure(tl: Timeline, ratio: bool = False, marker_step: int | None = None) -> go.Figure:
-    """‖∂L/∂W‖ (or ‖ΔW‖/‖W‖) of every conv and dense layer at every recorded step, log scale."""
-    values = tl.update_ratios() if ratio else tl.grad_norms()
-    steps = tl.steps
+def _gradient_skeleton(layers: tuple[str, ...], ratio: bool, marked: bool) -> go.Figure:
     fig = go.Figure()
-    for j, name in enumerate(tl.header.layers):
-        ok = np.isfinite(values[:, j]) & (values[:, j] > 0)
-        fig.add_trace(go.Scatter(x=steps[ok], y=values[ok, j], name=name, mode="lines+markers",
+    for j, name in enumerate(layers):
+        fig.add_trace(go.Scatter(x=[0], y=[1.0], name=name, mode="lines+markers",
                                  line=dict(color=COLOURS[j % len(COLOURS)], width=2), marker=dict(size=5),
                                  hovertemplate=f"{name}, step %{{x}}: %{{y:.3g}}<extra></extra>"))
-    if marker_step is not None:
-        fig.add_vline(x=marker_step, line=dict(color="#999999", dash="dot"))
+    if marked:
+        fig.add_vline(x=0, line=dict(color="#999999", dash="dot"))
     fig.update_xaxes(title="step", rangemode="tozero")
     fig.update_yaxes(type="log", title="‖ΔW‖ / ‖W‖ (one step)" if ratio else "‖∂L/∂W‖", exponentformat="power", dtick="D2")
     title = "Update size relative to the weights" if ratio else "Weight-gradient norm per layer (log scale)"
@@ -164,6 +179,19 @@ def gradient_figure(tl: Timeline, ratio: bool = False, marker_step: int | None =
                       margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="top", y=-0.25, xanchor="left", x=0))
     return fig
+
+
+def gradient_figure(tl: Timeline, ratio: bool = False, marker_step: int | None = None) -> go.Figure:
+    """‖∂L/∂W‖ (or ‖ΔW‖/‖W‖) of every conv and dense layer at every recorded step, log scale."""
+    values = tl.update_ratios() if ratio else tl.grad_norms()
+    steps = tl.steps
+    spec = plots.from_skeleton(_gradient_skeleton, tuple(tl.header.layers), bool(ratio), marker_step is not None)
+    for j, trace in enumerate(spec["data"]):
+        ok = np.isfinite(values[:, j]) & (values[:, j] > 0)
+        trace.update(x=steps[ok], y=values[ok, j])
+    if marker_step is not None:
+        spec["layout"]["shapes"][0].update(x0=marker_step, x1=marker_step)
+    return plots._unvalidated(spec)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,6 +244,26 @@ def _live_timeline(run_id: str) -> None:
     _gradients(tl, "live", tl.points[i].step)
 
 
+_ANIMATED: dict[tuple[str, int], go.Figure] = {}     # (run id, points) → figure, newest last
+_ANIMATED_KEEP = 8
+_ANIMATED_LOCK = threading.Lock()
+
+
+def _animated(run_id: str, tl: Timeline) -> go.Figure:
+    """The ended run's animated figure (about 2 MB, 0.1 s to build), built once per server for all
+    the sessions that show it: an ended run's timeline never changes. Figures are only read."""
+    key = (run_id, len(tl))
+    with _ANIMATED_LOCK:
+        fig = _ANIMATED.pop(key, None)
+    if fig is None:
+        fig = point_figure(tl, len(tl) - 1, animate=True)
+    with _ANIMATED_LOCK:
+        _ANIMATED[key] = fig
+        while len(_ANIMATED) > _ANIMATED_KEEP:
+            _ANIMATED.pop(next(iter(_ANIMATED)))
+    return fig
+
+
 def timeline_section(run_id: str | None) -> None:
     """The learning timeline of a run: live while it trains, with a slider and Play once it ends."""
     run = registry().get(run_id)
@@ -231,7 +279,7 @@ def timeline_section(run_id: str | None) -> None:
         st.caption("This run recorded no timeline.")
         return
     _intro(tl)
-    st.plotly_chart(point_figure(tl, len(tl) - 1, animate=True), key=f"tl_anim_{run.id}", width="stretch")
+    st.plotly_chart(_animated(run.id, tl), key=f"tl_anim_{run.id}", width="stretch")
     st.caption(f"{len(tl)} recorded points: before the first step, about 50 evenly spaced steps and every epoch end "
                f"(at most 64 in all; about {tl.nbytes / 2 ** 20:.1f} MB kept with the run). Press ▶ Play or drag "
                "the slider.")

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnn_core.training import smooth
+from ui import plots
 from ui.palette import BLUE, GREEN, ORANGE, VERMILION
 
 MAX_POINTS = 1500            # per curve sent to the browser each second
@@ -49,63 +50,91 @@ def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
     return fig
 
 
-def loss_figure(snap, smoothing: float = 0.9) -> go.Figure:
-    """Loss of every step (faint), its moving average, and the validation loss after each epoch."""
-    loss = np.asarray(snap.step_loss, dtype=float)
-    steps = np.arange(1, len(loss) + 1)
+def _loss_skeleton(has_loss: bool, few: bool, smoothing: float, has_val: bool, diverged: bool, small: bool) -> go.Figure:
+    """The loss chart's structure, validated once per combination (data as placeholders)."""
     fig = go.Figure()
-    if len(loss):
-        sm = smooth(loss, smoothing)
-        x, raw, sm = _thin(steps, loss, sm)
+    if has_loss:
         # A handful of steps (a run that diverged at step 2) as markers: one point drew no line at all.
-        fig.add_trace(go.Scatter(x=x, y=raw, name="loss per step", mode="lines" if len(loss) > 20 else "lines+markers",
-                                 line=dict(color=BLUE, width=1), opacity=0.35 if len(loss) > 20 else 0.8,
+        fig.add_trace(go.Scatter(x=[0], y=[0], name="loss per step", mode="lines+markers" if few else "lines",
+                                 line=dict(color=BLUE, width=1), opacity=0.8 if few else 0.35,
                                  hovertemplate="step %{x}: %{y:.4f}<extra>per step</extra>"))
-        fig.add_trace(go.Scatter(x=x, y=sm, name=f"smoothed (EMA {smoothing:g})", mode="lines",
+        fig.add_trace(go.Scatter(x=[0], y=[0], name=f"smoothed (EMA {smoothing:g})", mode="lines",
                                  line=dict(color=BLUE, width=2.5),
                                  hovertemplate="step %{x}: %{y:.4f}<extra>smoothed</extra>"))
-    rows = [r for r in snap.epochs_log if r.get("val_loss") is not None]
-    if rows:
-        per_epoch = max(1, snap.total_steps // max(1, snap.epochs))
-        fig.add_trace(go.Scatter(x=[r["epoch"] * per_epoch for r in rows], y=[r["val_loss"] for r in rows],
-                                 name="validation (end of epoch)", mode="lines+markers",
+    if has_val:
+        fig.add_trace(go.Scatter(x=[0], y=[0], name="validation (end of epoch)", mode="lines+markers",
                                  line=dict(color=ORANGE, width=2, dash="dot"), marker=dict(size=8, symbol="diamond"),
-                                 customdata=[r["epoch"] for r in rows],
-                                 hovertemplate="epoch %{customdata}: %{y:.4f}<extra>validation</extra>"))
-    if snap.stop_reason == "diverged":
+                                 customdata=[0], hovertemplate="epoch %{customdata}: %{y:.4f}<extra>validation</extra>"))
+    if diverged:
         # The exploding value is kept off the curve (it would flatten every other step); say where it went.
         fig.add_annotation(xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="top", showarrow=False,
-                           text=f"diverged after step {snap.step:,}: the next loss is off the chart",
-                           font=dict(color=VERMILION, size=13))
+                           text="diverged", font=dict(color=VERMILION, size=13))
     fig.update_xaxes(title="step (one mini-batch)", rangemode="tozero")
     fig.update_yaxes(title="cross-entropy loss", rangemode="tozero")
-    if 0 < len(loss) <= 20 and not rows:
+    if small:
         # Plotly's autorange put a lone point on the top edge (under the note); give it headroom.
-        fig.update_xaxes(range=[0, len(loss) + 1], dtick=1)
-        fig.update_yaxes(range=[0, 1.3 * float(loss.max())])
+        fig.update_xaxes(range=[0, 1], dtick=1)
+        fig.update_yaxes(range=[0, 1])
     return _layout(fig, "Loss")
+
+
+def loss_figure(snap, smoothing: float = 0.9) -> go.Figure:
+    """Loss of every step (faint), its moving average, and the validation loss after each epoch.
+
+    Redrawn every second while a run trains: the structure comes from a validated skeleton
+    (``plots.from_skeleton``), the curves are put in without validating them again."""
+    loss = np.asarray(snap.step_loss, dtype=float)
+    rows = [r for r in snap.epochs_log if r.get("val_loss") is not None]
+    diverged = snap.stop_reason == "diverged"
+    small = 0 < len(loss) <= 20 and not rows
+    spec = plots.from_skeleton(_loss_skeleton, bool(len(loss)), len(loss) <= 20, float(smoothing), bool(rows),
+                               diverged, small)
+    traces = iter(spec["data"])
+    if len(loss):
+        x, raw, sm = _thin(np.arange(1, len(loss) + 1), loss, smooth(loss, smoothing))
+        next(traces).update(x=x, y=raw)
+        next(traces).update(x=x, y=sm)
+    if rows:
+        per_epoch = max(1, snap.total_steps // max(1, snap.epochs))
+        next(traces).update(x=[r["epoch"] * per_epoch for r in rows], y=[r["val_loss"] for r in rows],
+                            customdata=[r["epoch"] for r in rows])
+    if diverged:
+        spec["layout"]["annotations"][0]["text"] = f"diverged after step {snap.step:,}: the next loss is off the chart"
+    if small:
+        spec["layout"]["xaxis"]["range"] = [0, len(loss) + 1]
+        spec["layout"]["yaxis"]["range"] = [0, 1.3 * float(loss.max())]
+    return plots._unvalidated(spec)
+
+
+def _accuracy_skeleton(has_train: bool, has_val: bool, unit_ticks: bool) -> go.Figure:
+    fig = go.Figure()
+    if has_train:
+        fig.add_trace(go.Scatter(x=[0], y=[0], name="train (running, per epoch)",
+                                 mode="lines+markers", line=dict(color=BLUE, width=2), marker=dict(size=8),
+                                 hovertemplate="epoch %{x}: %{y:.2%}<extra>train</extra>"))
+    if has_val:
+        fig.add_trace(go.Scatter(x=[0], y=[0], name="validation",
+                                 mode="lines+markers", line=dict(color=ORANGE, width=2, dash="dot"),
+                                 marker=dict(size=9, symbol="diamond"),
+                                 hovertemplate="epoch %{x}: %{y:.2%}<extra>validation</extra>"))
+    fig.update_xaxes(title="epoch", range=[0, 1], dtick=1 if unit_ticks else None)
+    fig.update_yaxes(title="accuracy", tickformat=".0%", range=[0, 1.0])
+    return _layout(fig, "Accuracy per epoch")
 
 
 def accuracy_figure(snap) -> go.Figure:
     """Accuracy after every epoch on the training batches (running) and the validation split."""
     rows = list(snap.epochs_log)
     ep = [r["epoch"] for r in rows]
-    fig = go.Figure()
     train = [(r["epoch"], r["train_acc"]) for r in rows if r.get("train_acc") is not None]
-    if train:
-        fig.add_trace(go.Scatter(x=[e for e, _ in train], y=[a for _, a in train], name="train (running, per epoch)",
-                                 mode="lines+markers", line=dict(color=BLUE, width=2), marker=dict(size=8),
-                                 hovertemplate="epoch %{x}: %{y:.2%}<extra>train</extra>"))
     val = [(r["epoch"], r["val_acc"]) for r in rows if r.get("val_acc") is not None]
-    if val:
-        fig.add_trace(go.Scatter(x=[e for e, _ in val], y=[a for _, a in val], name="validation",
-                                 mode="lines+markers", line=dict(color=ORANGE, width=2, dash="dot"),
-                                 marker=dict(size=9, symbol="diamond"),
-                                 hovertemplate="epoch %{x}: %{y:.2%}<extra>validation</extra>"))
+    spec = plots.from_skeleton(_accuracy_skeleton, bool(train), bool(val), snap.epochs <= 20)
+    for trace, points in zip(spec["data"], [p for p in (train, val) if p]):
+        trace.update(x=[e for e, _ in points], y=[a for _, a in points])
     lo = min([a for _, a in train + val], default=0.0)
-    fig.update_xaxes(title="epoch", range=[0.5, max(snap.epochs, max(ep, default=1)) + 0.5], dtick=1 if snap.epochs <= 20 else None)
-    fig.update_yaxes(title="accuracy", tickformat=".0%", range=[max(0.0, min(lo, 0.9) - 0.05), 1.0])
-    return _layout(fig, "Accuracy per epoch")
+    spec["layout"]["xaxis"]["range"] = [0.5, max(snap.epochs, max(ep, default=1)) + 0.5]
+    spec["layout"]["yaxis"]["range"] = [max(0.0, min(lo, 0.9) - 0.05), 1.0]
+    return plots._unvalidated(spec)
 
 
 def label_histogram(parts, class_names: list[str]) -> go.Figure:

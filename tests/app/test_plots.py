@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ui import plots
+from ui import plots, timeline_views, train_charts
 
 
 def test_heatmap_shows_rows_top_down_with_hover_values():
@@ -113,3 +113,69 @@ def test_a_bar_near_100_percent_has_no_100_percent_tick_to_collide_with():
     """Issue 11: the probability label of a bar at ~100 % overlapped the axis's 100 % tick."""
     fig = plots.prob_bars([0.999] + [0.0001] * 9, [str(i) for i in range(10)])
     assert max(fig.layout.yaxis.tickvals) < 1.0 and fig.layout.yaxis.range[1] > 1.0
+
+
+def _snapshot(steps: int, epochs_done: int, stop: str = "", epochs: int = 3):
+    from cnn_core.training.snapshot import RunSnapshot
+
+    rng = np.random.default_rng(steps)
+    logs = tuple({"epoch": e, "train_loss": 0.5 / e, "train_acc": 0.9 + 0.01 * e, "val_loss": None if e == 2 else 0.4 / e,
+                  "val_acc": 0.91 + 0.01 * e, "seconds": 1.0} for e in range(1, epochs_done + 1))
+    return RunSnapshot("r", "n", "running", "", stop, 0, epochs_done, epochs, steps, 3000,
+                       tuple(rng.random(steps).tolist()), logs, 4000.0, 5.0, 3.0, None, None, {}, "d")
+
+
+@pytest.fixture(scope="module")
+def short_timeline():
+    from dataclasses import replace
+
+    from cnn_core.data import datasets as data
+    from cnn_core.data import splits
+    from cnn_core.training import default_config, fit, make_engine
+    from cnn_core.training.recorder import LearningRecorder, record
+
+    train = splits.doc000_split(data.load_bundled()).train.subset(np.arange(320))
+    cfg = replace(default_config(), epochs=1)
+    engine, steps = make_engine(cfg), cfg.steps_per_epoch(len(train))
+    recorder = LearningRecorder(cfg.spec, steps, steps, train.images[0].astype(np.float32) / 255)
+    for _ in record(fit(cfg, engine, train), engine, recorder):
+        pass
+    return recorder.timeline()
+
+
+LIVE_FIGURES = {
+    "loss, no steps yet": lambda tl: train_charts.loss_figure(_snapshot(0, 0)),
+    "loss, diverged at step 1": lambda tl: train_charts.loss_figure(_snapshot(1, 0, "diverged")),
+    "loss, 15 steps and an epoch": lambda tl: train_charts.loss_figure(_snapshot(15, 1)),
+    "loss, 5,000 steps thinned": lambda tl: train_charts.loss_figure(_snapshot(5000, 3)),
+    "accuracy, 3 epochs": lambda tl: train_charts.accuracy_figure(_snapshot(500, 3)),
+    "accuracy, none yet, 25 epochs": lambda tl: train_charts.accuracy_figure(
+        _snapshot(0, 0, epochs=25)),
+    "timeline point": lambda tl: timeline_views.point_figure(tl, 2),
+    "timeline animated": lambda tl: timeline_views.point_figure(tl, animate=True),
+    "gradient norms": lambda tl: timeline_views.gradient_figure(tl),
+    "update ratios, marked": lambda tl: timeline_views.gradient_figure(tl, True, 3),
+}
+
+
+@pytest.mark.parametrize("name", LIVE_FIGURES)
+def test_live_training_figures_are_what_plotly_validation_builds(name, short_timeline):
+    """The Train page's curves and timeline are redrawn every second or two from validated skeletons
+    (plots.from_skeleton) with the data put in unvalidated: plotly's validating constructor must make
+    exactly the same figure of them, and no placeholder may be left behind."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io
+
+    def pruned(obj):
+        if isinstance(obj, dict):
+            return {k: pruned(v) for k, v in obj.items() if v != {}}
+        return [pruned(v) for v in obj] if isinstance(obj, list) else obj
+
+    fig = LIVE_FIGURES[name](short_timeline)
+    as_json = json.loads(plotly.io.to_json(fig))
+    assert as_json == json.loads(plotly.io.to_json(go.Figure(fig.to_dict()))) or \
+        pruned(as_json) == pruned(json.loads(plotly.io.to_json(go.Figure(fig.to_dict()))))
+    for trace in as_json["data"]:
+        assert trace.get("x") != [0] and trace.get("z") != [[0.0]], f"a placeholder was left in {trace.get('name')}"
