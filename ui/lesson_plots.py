@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from cnn_core.lessons.formatting import fmt
 from ui import palette
-from ui.plots import fresh
+from ui.plots import FastFigure, fresh, from_skeleton
 
 Rect = tuple  # (row0, col0, row1, col1, colour[, dash]) in cell units, end-exclusive
 
@@ -93,7 +93,7 @@ def grid(values, *, title: str = "", colorscale: str | list = "Viridis", zmid: f
                                  hovertemplate=f"{mark_name}: row %{{customdata[0]}}, column %{{customdata[1]}}<extra></extra>",
                                  customdata=m + 1))
     # traces validated above, the layout from the cache: the figure itself is not validated again
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    return FastFigure(data=traces, layout=layout, _validate=False)
 
 
 def label_cells(fig: go.Figure, cells, *, hover: str = "{label}", size: int = 16) -> go.Figure:
@@ -113,12 +113,37 @@ def signed_limits(*arrays) -> tuple[float, float]:
     return -m, m
 
 
+def _scale_key(colorscale):
+    return tuple(tuple(stop) for stop in colorscale) if isinstance(colorscale, (list, tuple)) else colorscale
+
+
+def _mosaic_skeleton(title: str, colorscale, has_zmin: bool, has_zmax: bool, has_zmid: bool, labelled: bool,
+                     hover_name: str, height: int) -> go.Figure:
+    """mosaic's structure for one set of options, validated once (data as placeholders)."""
+    who = "%{customdata[0]}" if labelled else "map %{customdata[0]}"
+    scale = [list(stop) for stop in colorscale] if isinstance(colorscale, tuple) else colorscale
+    hm = go.Heatmap(z=[[0.0]], colorscale=scale, zmin=0.0 if has_zmin else None, zmax=1.0 if has_zmax else None,
+                    zmid=0.0 if has_zmid else None, customdata=[[[0, 0, 0]]],
+                    hovertemplate=f"{who}<br>row %{{customdata[1]}}, column %{{customdata[2]}}"
+                                  f"<br>{hover_name} %{{z:.4g}}<extra></extra>", hoverongaps=False,
+                    colorbar=dict(thickness=12, len=0.9))
+    fig = go.Figure(hm)
+    fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
+                      margin=dict(l=8, r=8, t=36 if title else 8, b=8),
+                      plot_bgcolor="rgba(0,0,0,0)")
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    return fig
+
+
 def mosaic(maps, *, title: str = "", colorscale: str = "Viridis", zmin=None, zmax=None, zmid=None,
            cols: int | None = None, height: int | None = None, labels: list[str] | None = None,
            hover_name: str = "value") -> go.Figure:
     """Many equal-size maps (N, H, W) tiled in one heatmap with one shared colour scale.
 
-    One trace keeps 128 maps fast; hover names the map (``labels``), row, column and value.
+    One trace keeps 128 maps fast; hover names the map (``labels``), row, column and value. The
+    structure comes from a validated skeleton (``plots.from_skeleton``), the maps are put in
+    unvalidated.
     """
     a = np.asarray(maps, dtype=float)
     n, h, w = a.shape
@@ -139,22 +164,27 @@ def mosaic(maps, *, title: str = "", colorscale: str = "Viridis", zmin=None, zma
         # small numbers only, and float32 values: plotly ships both as packed binary (the first layer's
         # 32 maps of 28×28 went from 760 kB of JSON to about 250 kB)
         custom = np.dstack([idx + 1, rr, cc]).astype(np.uint8 if max(n, h, w) < 255 else np.int32)
-        who = "map %{customdata[0]}"
     else:
         custom = np.dstack([np.asarray(list(labels) + [""], dtype=object)[idx], rr, cc])
-        who = "%{customdata[0]}"
-    hm = go.Heatmap(z=big.astype(np.float32), colorscale=colorscale, zmin=zmin, zmax=zmax, zmid=zmid,
-                    customdata=custom, hovertemplate=f"{who}<br>row %{{customdata[1]}}, column %{{customdata[2]}}"
-                                  f"<br>{hover_name} %{{z:.4g}}<extra></extra>", hoverongaps=False,
-                    colorbar=dict(thickness=12, len=0.9))
-    fig = go.Figure(hm)
     if height is None:
         height = int(min(900, max(180, 40 + rows * 520 / max(cols, 1) * (h / w))))
+    spec = from_skeleton(_mosaic_skeleton, title, _scale_key(colorscale), zmin is not None, zmax is not None,
+                         zmid is not None, labels is not None, hover_name, int(height))
+    trace = spec["data"][0]
+    trace.update(z=big.astype(np.float32), customdata=custom)
+    trace.update({k: float(v) for k, v in (("zmin", zmin), ("zmax", zmax), ("zmid", zmid)) if v is not None})
+    return FastFigure(spec, _validate=False)
+
+
+def _bars_skeleton(names: tuple[str, ...], title: str, height: int, value_name: str, positive: bool) -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(names), y=[0.0] * len(names), marker_color=[palette.BLUE] * len(names),
+                           text=[""] * len(names), textposition="outside", cliponaxis=False,
+                           hovertemplate=f"%{{x}}<br>{value_name} %{{y:.4f}}<extra></extra>"))
     fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
-                      margin=dict(l=8, r=8, t=36 if title else 8, b=8),
-                      plot_bgcolor="rgba(0,0,0,0)")
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+                      margin=dict(l=8, r=8, t=36 if title else 16, b=8), yaxis=dict(title=value_name),
+                      xaxis=dict(type="category", tickmode="array", tickvals=list(names)))
+    if positive:
+        fig.update_yaxes(range=[0, 1])
     return fig
 
 
@@ -162,16 +192,25 @@ def prob_bars(probs, class_names, *, title: str = "", highlight: int | None = No
               value_name: str = "probability", digits: int = 3) -> go.Figure:
     """Probabilities (or any per-class values) as labelled bars; ``highlight`` in a second colour."""
     p = np.asarray(probs, dtype=float)
-    colours = [WINNER_COLOUR if i == highlight else palette.BLUE for i in range(p.size)]
-    fig = go.Figure(go.Bar(x=[str(c) for c in class_names], y=p, marker_color=colours,
-                           text=[f"{v:.{digits}f}" for v in p], textposition="outside", cliponaxis=False,
-                           hovertemplate=f"%{{x}}<br>{value_name} %{{y:.4f}}<extra></extra>"))
-    top = float(p.max()) if p.size else 1.0
+    names = tuple(str(c) for c in class_names)
+    positive = bool(p.size and p.min() >= 0)
+    spec = from_skeleton(_bars_skeleton, names, title, int(height), value_name, positive)
+    bar = spec["data"][0]
+    bar.update(y=p, text=[f"{v:.{digits}f}" for v in p])
+    bar["marker"]["color"] = [WINNER_COLOUR if i == highlight else palette.BLUE for i in range(p.size)]
+    if positive:
+        top = float(p.max()) if p.size else 1.0
+        spec["layout"]["yaxis"]["range"] = [0, max(top * 1.18, 1e-9)]
+    return FastFigure(spec, _validate=False)
+
+
+def _vector_skeleton(title: str, height: int, name: str, what: str, categorical: bool, wide: bool) -> go.Figure:
+    fig = go.Figure(go.Bar(x=[0], y=[0.0], marker_color=[palette.BLUE], marker_line_width=0,
+                           hovertemplate=f"{what} %{{x}}<br>{name} %{{y:.4g}}<extra></extra>"))
     fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
-                      margin=dict(l=8, r=8, t=36 if title else 16, b=8), yaxis=dict(title=value_name),
-                      xaxis=dict(type="category", tickmode="array", tickvals=[str(c) for c in class_names]))
-    if p.min() >= 0:
-        fig.update_yaxes(range=[0, max(top * 1.18, 1e-9)])
+                      margin=dict(l=8, r=8, t=36 if title else 8, b=8), bargap=0 if wide else 0.15,
+                      xaxis=dict(title=what, type="category" if categorical else "linear"),
+                      yaxis=dict(title=name))
     return fig
 
 
@@ -182,25 +221,17 @@ def vector(values, *, title: str = "", height: int = 220, name: str = "activatio
     colours = np.where(v >= 0, palette.BLUE, WINNER_COLOUR)
     x = [str(c) for c in labels] if labels is not None else np.arange(1, v.size + 1)
     what = "class" if labels is not None else "unit"
-    fig = go.Figure(go.Bar(x=x, y=v, marker_color=colours, marker_line_width=0,
-                           hovertemplate=f"{what} %{{x}}<br>{name} %{{y:.4g}}<extra></extra>"))
-    fig.update_layout(title=dict(text=title, font=dict(size=14)) if title else None, height=height,
-                      margin=dict(l=8, r=8, t=36 if title else 8, b=8), bargap=0 if v.size > 100 else 0.15,
-                      xaxis=dict(title=what, type="category" if labels is not None else "linear"),
-                      yaxis=dict(title=name))
-    return fig
+    spec = from_skeleton(_vector_skeleton, title, int(height), name, what, labels is not None, v.size > 100)
+    bar = spec["data"][0]
+    bar.update(x=x, y=v)
+    bar["marker"]["color"] = colours
+    return FastFigure(spec, _validate=False)
 
 
-def overlay(image, attribution, *, title: str = "", height: int = 320, name: str = "attribution") -> go.Figure:
-    """The input in grey with an attribution map on top (transparent where it is low)."""
-    img = np.asarray(image, dtype=float)
-    att = np.asarray(attribution, dtype=float)
-    top = float(att.max()) or 1.0
+def _overlay_skeleton(title: str, height: int, name: str) -> go.Figure:
     fig = go.Figure([
-        go.Heatmap(z=img, colorscale="gray", showscale=False, hoverinfo="skip"),
-        go.Heatmap(z=att / top, colorscale=_OVERLAY, zmin=0, zmax=1,
-                   customdata=np.dstack([att, *np.meshgrid(np.arange(att.shape[0]) + 1, np.arange(att.shape[1]) + 1,
-                                                           indexing="ij")]),
+        go.Heatmap(z=[[0.0]], colorscale="gray", showscale=False, hoverinfo="skip"),
+        go.Heatmap(z=[[0.0]], colorscale=_OVERLAY, zmin=0, zmax=1, customdata=[[[0, 0, 0]]],
                    colorbar=dict(title=dict(text="relative"), thickness=12),
                    hovertemplate=f"row %{{customdata[1]}}, column %{{customdata[2]}}<br>{name} %{{customdata[0]:.3g}} "
                                  "(%{z:.0%} of max)<extra></extra>"),
@@ -210,3 +241,15 @@ def overlay(image, attribution, *, title: str = "", height: int = 320, name: str
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     return fig
+
+
+def overlay(image, attribution, *, title: str = "", height: int = 320, name: str = "attribution") -> go.Figure:
+    """The input in grey with an attribution map on top (transparent where it is low)."""
+    img = np.asarray(image, dtype=float)
+    att = np.asarray(attribution, dtype=float)
+    top = float(att.max()) or 1.0
+    spec = from_skeleton(_overlay_skeleton, title, int(height), name)
+    spec["data"][0]["z"] = img
+    spec["data"][1].update(z=att / top, customdata=np.dstack(
+        [att, *np.meshgrid(np.arange(att.shape[0]) + 1, np.arange(att.shape[1]) + 1, indexing="ij")]))
+    return FastFigure(spec, _validate=False)

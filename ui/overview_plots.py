@@ -16,6 +16,7 @@ from plotly.colors import get_colorscale
 
 from cnn_core.inference.overview import Column, Overview
 from ui.lesson_plots import WINDOW_COLOUR
+from ui.plots import FastFigure
 
 PITCH = 1.25        # vertical distance between maps (a map is 1 unit tall)
 GAP = 0.6           # horizontal room for edges between columns
@@ -272,5 +273,4 @@ def overview_figure(ov: Overview, *, selected: tuple[int, int] | None = None,
                   yaxis=dict(axis, range=[lay.height + 1.2, -1.3], scaleanchor="x"))
     # thousands of hover strings: plotly's per-property validation took most of the build (~0.3 s);
     # the traces are plain dicts of known-good attributes, so the figure is put together unvalidated
-    fig = go.Figure(data=traces, layout=layout, _validate=False)
-    return fig
+    return FastFigure(data=traces, layout=layout, _validate=False)

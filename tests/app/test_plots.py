@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ui import plots, timeline_views, train_charts
+from ui import lesson_plots, plots, timeline_views, train_charts
 
 
 def test_heatmap_shows_rows_top_down_with_hover_values():
@@ -155,6 +155,15 @@ LIVE_FIGURES = {
     "timeline animated": lambda tl: timeline_views.point_figure(tl, animate=True),
     "gradient norms": lambda tl: timeline_views.gradient_figure(tl),
     "update ratios, marked": lambda tl: timeline_views.gradient_figure(tl, True, 3),
+    "maps mosaic": lambda tl: lesson_plots.mosaic(np.random.default_rng(2).random((16, 14, 14))),
+    "signed, labelled mosaic": lambda tl: lesson_plots.mosaic(np.random.default_rng(3).normal(size=(8, 3, 3)),
+                                                              colorscale="RdBu", zmid=0, zmin=-2, zmax=2,
+                                                              labels=[f"k{i}" for i in range(8)], cols=4),
+    "class bars": lambda tl: lesson_plots.prob_bars(np.linspace(0, 0.2, 10), list(range(10)), highlight=3),
+    "signed bars": lambda tl: lesson_plots.prob_bars(np.linspace(-1, 1, 5), list("abcde"), value_name="logit"),
+    "vector": lambda tl: lesson_plots.vector(np.random.default_rng(4).normal(size=300)),
+    "labelled vector": lambda tl: lesson_plots.vector(np.arange(-5, 5.0), labels=list(range(10)), name="logit"),
+    "attribution overlay": lambda tl: lesson_plots.overlay(np.eye(28), np.random.default_rng(5).random((28, 28))),
 }
 
 
@@ -178,4 +187,24 @@ def test_live_training_figures_are_what_plotly_validation_builds(name, short_tim
     assert as_json == json.loads(plotly.io.to_json(go.Figure(fig.to_dict()))) or \
         pruned(as_json) == pruned(json.loads(plotly.io.to_json(go.Figure(fig.to_dict()))))
     for trace in as_json["data"]:
-        assert trace.get("x") != [0] and trace.get("z") != [[0.0]], f"a placeholder was left in {trace.get('name')}"
+        assert trace.get("x") != [0] and trace.get("z") != [[0.0]] and trace.get("customdata") != [[[0, 0, 0]]], \
+            f"a placeholder was left in {trace.get('name')}"
+
+
+def test_fast_to_dict_is_plotlys_to_dict_and_leaves_the_figure_alone(short_timeline):
+    """st.plotly_chart calls to_dict on every chart; FastFigure's copies only containers."""
+    import json
+
+    import plotly.graph_objects as go
+
+    for fig in (timeline_views.point_figure(short_timeline, animate=True),       # frames, subplots
+                plots.heatmap(np.random.default_rng(1).random((28, 28))), train_charts.loss_figure(_snapshot(50, 1))):
+        assert isinstance(fig, plots.FastFigure)
+        before = json.dumps(go.Figure.to_dict(fig), sort_keys=True)
+        fast = fig.to_dict()
+        assert json.dumps(fast, sort_keys=True) == before
+        fast["data"][0]["name"] = "changed"                      # the copy is the caller's
+        fast["layout"]["title"] = {"text": "changed"}
+        assert json.dumps(go.Figure.to_dict(fig), sort_keys=True) == before
+        assert isinstance(fig.data[0].z if hasattr(fig.data[0], "z") and fig.data[0].z is not None
+                          else fig.data[0].y, np.ndarray)      # the arrays were not packed in place
