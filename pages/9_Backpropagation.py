@@ -13,6 +13,7 @@ from cnn_core.numpy_nn import Sequential, build_numpy
 from cnn_core.numpy_nn.from_spec import from_torch
 from ui import backprop_views as bv
 from ui import lesson_plots as lp
+from ui import links
 from ui import loaders
 from ui import state
 
@@ -21,6 +22,12 @@ bundle = state.sidebar_active_model()
 K = bv.K
 FRESH, ACTIVE = "fresh", "active"
 SRC_DRAWING, SRC_DIGIT = "Your drawing", "A digit from the data set"
+# The settings a link carries: the network, the input, the layer taken apart and the learning rate.
+LINK_FIELDS = [links.Field(K + "net", links.choice([FRESH, ACTIVE])), links.Field(K + "seed", links.integer(0, 9999)),
+               links.Field(K + "source", links.choice([SRC_DRAWING, SRC_DIGIT])),
+               links.Field(K + "digit", links.integer(0, 4999)), links.Field(K + "layer", links.integer(0, 999)),
+               links.Field(K + "lr", links.number(0.0001, 5.0))]
+links.restore("backpropagation", LINK_FIELDS)
 
 
 st.title("Backpropagation: how a CNN learns")
@@ -57,6 +64,7 @@ with c_net:
 drawing = state.current_input()
 with c_in:
     sources = ([SRC_DRAWING] if drawing is not None else []) + [SRC_DIGIT]
+    links.keep_valid(K + "source", sources)           # a link to "your drawing" opened before drawing
     src = st.radio("Input", sources, key=K + "source")
     if drawing is None:
         st.caption("Draw a digit on the Draw page to follow your own drawing through the network.")
@@ -73,6 +81,7 @@ with c_in:
     label = st.selectbox("True label y (what the network is told the digit is)", list(range(k)), index=min(told, k - 1),
                          format_func=lambda c: class_names[c], key=f"{K}label_{src}_{described}")
 
+links.publish("backpropagation", LINK_FIELDS)        # before the check below, which may stop the page
 try:
     x, note = intro.prepare_input(image, spec["input_shape"])
     x = x[0].numpy().astype(np.float64)
@@ -120,6 +129,7 @@ st.caption("Each layer receives δ = ∂L/∂(its output) from the layer above, 
            "red: raising it would lower the loss; white: no effect.")
 order = [s.index for s in reversed(tr.steps)]
 first_conv = next((s.index for s in tr.steps if s.kind == "conv2d"), order[0])
+links.keep_valid(K + "layer", order)                  # a layer this network does not have
 chosen = st.selectbox("Layer", order, index=order.index(first_conv), key=K + "layer",
                       format_func=lambda i: f"layer {i + 1}: {tr.steps[i].name}")
 step = tr.steps[chosen]
@@ -188,3 +198,4 @@ with p2:
     bv.written_box(f"Numerical check of ∂L/∂{name}: (L(w + ε) − L(w − ε)) / 2ε with ε = {num.eps:g} is "
                    f"{fmt_sig(num.numerical, 7)}; backpropagation gave {fmt_sig(num.analytic, 7)}: relative error "
                    f"<b>{bv.fmt_diff(num.rel_error)}</b>.", "bp-numerical")
+links.publish("backpropagation", LINK_FIELDS)

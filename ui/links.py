@@ -119,6 +119,17 @@ def restore(page: str, fields: list[Field]) -> set[str]:
     return done
 
 
+def keep_valid(key: str, options) -> None:
+    """Drop a value of ``key`` that is not among ``options`` (a link's class or layer that this model
+    does not have): the widget then shows its default, and one warning says so. For choices that are
+    only known while the page runs; call it before the widget is drawn."""
+    opts = list(options)
+    if key in st.session_state and st.session_state[key] not in opts:
+        bad = st.session_state.pop(key)
+        st.warning(f"This link has a setting this page cannot use now ({key}={str(bad)[:30]}); it is back to its "
+                   "default.", icon=":material/link_off:")
+
+
 def publish(page: str, fields: list[Field]) -> None:
     """Write the page's current settings into the address (and nothing of other pages), and keep them
     for the learner's next visit to the page in this session."""

@@ -97,3 +97,36 @@ def test_the_active_models_architecture_with_batch_norm(at):
     at.button(key=f"{bv.K}step").click().run()
     hist = at.session_state[bv.HISTORY]
     assert hist[1]["loss"] < hist[0]["loss"]
+
+
+def _param(at, key: str) -> str:
+    return str(at.query_params[key]).strip("[]'")
+
+
+def test_a_shared_link_restores_network_input_layer_and_learning_rate(open_page):
+    """The address carries the page's settings; a teacher's link opens the same view."""
+    at = open_page(PAGE, run=False)
+    at.query_params.update({f"{bv.K}seed": "7", f"{bv.K}source": "A digit from the data set", f"{bv.K}digit": "25",
+                            f"{bv.K}layer": "2", f"{bv.K}lr": "0.05"})
+    at.run()
+    assert not at.exception and not at.error and not at.warning
+    assert at.number_input(key=f"{bv.K}seed").value == 7 and at.number_input(key=f"{bv.K}digit").value == 25
+    assert at.selectbox(key=f"{bv.K}layer").value == 2 and at.number_input(key=f"{bv.K}lr").value == 0.05
+    assert re.search(r" − 0\.05 · \(?−?[0-9]", box(at, "bp-update"))     # the update is written with η = 0.05
+    at.number_input(key=f"{bv.K}digit").set_value(31).run()          # the address follows what is on screen
+    assert _param(at, f"{bv.K}digit") == "31" and _param(at, f"{bv.K}layer") == "2" and _param(at, f"{bv.K}lr") == "0.05"
+
+
+def test_a_tampered_backprop_link_gives_one_message_and_the_defaults(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({f"{bv.K}seed": "-3", f"{bv.K}lr": "1e6", f"{bv.K}digit": "<b>", f"{bv.K}layer": "40",
+                            f"{bv.K}net": "mine"})
+    at.run()
+    assert not at.exception and not at.error
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2, warnings           # unreadable values, then a layer this network does not have
+    assert warnings[0].startswith("This link has settings this page cannot use (") and "bp_lr=1e6" in warnings[0]
+    assert "bp_layer=40" in warnings[1]
+    assert at.number_input(key=f"{bv.K}seed").value == 0 and at.number_input(key=f"{bv.K}lr").value == 0.001
+    first_conv = 0
+    assert at.selectbox(key=f"{bv.K}layer").value == first_conv
