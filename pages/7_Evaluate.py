@@ -9,11 +9,18 @@ from cnn_core.data import datasets as data
 from cnn_core.data.folders import FolderDatasetError
 from cnn_core.inference import evaluation
 from cnn_core.training import registry
-from ui import loaders, state, zip_uploads
+from ui import links, loaders, state, zip_uploads
 from ui.image_grid import image_grid
 from ui.train_charts import confusion_figure, fmt_pct
 
 bundle = state.sidebar_active_model()
+
+# The settings a link carries (and a visit to another page keeps): the data set, k, the matrix's
+# normalisation and the cell shown. Data sets and classes depend on the model: checked where drawn.
+LINK_FIELDS = [links.Field("ev_data", links.text(200)), links.Field("ev_k", links.integer(1, 5)),
+               links.Field("ev_norm", links.choice(["counts", "row-normalised"])),
+               links.Field("ev_true", links.text(200)), links.Field("ev_pred", links.text(200))]
+links.restore("evaluate", LINK_FIELDS)
 
 
 def data_options(bundle) -> dict:
@@ -79,7 +86,9 @@ st.caption(f"{state.model_caption(bundle)}. Documents 000 and 002 judged their n
            "scikit-learn's classification report; here are the same numbers for the model every page uses.")
 
 opts = data_options(bundle)
+links.keep_valid("ev_data", list(opts))
 choice = st.selectbox("Evaluate on", list(opts), key="ev_data")
+links.publish("evaluate", LINK_FIELDS)          # before the checks below, which may stop the page
 if len(opts) == 1:
     shape = tuple(bundle.spec["input_shape"])
     st.info(f"No stored data set fits this model: it expects {shape[1]}×{shape[2]} "
@@ -116,6 +125,7 @@ preds = ev.preds
 c = st.columns(4)
 c[0].metric("accuracy", fmt_pct(ev.accuracy), help=f"{int((preds == ev.labels).sum()):,} of {len(ds):,} correct")
 kmax = min(5, K)
+links.keep_valid("ev_k", range(1, kmax + 1))
 top_k = c[1].slider("k", 1, kmax, min(3, kmax), key="ev_k")
 c[2].metric(f"top-{top_k} accuracy", fmt_pct(ev.top_k(top_k)),
             help="The true class is among the k most probable classes.")
@@ -147,6 +157,8 @@ with left:
     if sel is not None and st.session_state.get("_ev_last_click") != sel:
         st.session_state["_ev_last_click"] = sel
         st.session_state["ev_true"], st.session_state["ev_pred"] = names[sel[0]], names[sel[1]]
+    links.keep_valid("ev_true", names)           # a link's class this model does not have
+    links.keep_valid("ev_pred", names)
     if st.session_state.get("ev_true") not in names or st.session_state.get("ev_pred") not in names:
         st.session_state["ev_true"], st.session_state["ev_pred"] = names[worst[0]], names[worst[1]]
     shown_cell = (names.index(st.session_state["ev_true"]), names.index(st.session_state["ev_pred"]))
@@ -190,3 +202,4 @@ if len(mistakes):
     st.caption("Under each image: true class → predicted class (the model's probability for its wrong answer).")
 else:
     st.success("No mistakes on this data set.")
+links.publish("evaluate", LINK_FIELDS)

@@ -149,3 +149,27 @@ def test_an_upload_waits_for_a_free_decoding_slot(at, monkeypatch):
     assert not at.exception and not at.error           # ... then decoded and judged the archive
     assert list(at.dataframe[0].value["support"])[:3] == [5, 5, 5]
     assert slots.acquire(blocking=False)               # and gave the slot back
+
+
+def _param(at, key: str) -> str:
+    return str(at.query_params[key]).strip("[]'")
+
+
+def test_a_shared_evaluate_link_opens_the_same_cell_and_a_tampered_one_says_so(open_page):
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"ev_k": "2", "ev_norm": "row-normalised", "ev_true": "4", "ev_pred": "9"})
+    at.run()
+    assert not at.exception and not at.error and not at.warning
+    assert at.slider(key="ev_k").value == 2 and at.radio(key="ev_norm").value == "row-normalised"
+    assert (at.selectbox(key="ev_true").value, at.selectbox(key="ev_pred").value) == ("4", "9")
+    assert any("of class **4** predicted as **9**" in m.value for m in at.markdown)
+    at.selectbox(key="ev_pred").set_value("7").run()                 # the address follows the screen
+    assert _param(at, "ev_pred") == "7" and _param(at, "ev_k") == "2" and _param(at, "ev_data") == at.selectbox(
+        key="ev_data").value
+    bad = open_page(PAGE, run=False)
+    bad.query_params.update({"ev_k": "77", "ev_true": "cat", "ev_data": "my laptop's files"})
+    bad.run()
+    assert not bad.exception and not bad.error
+    warnings = [w.value for w in bad.warning]
+    assert len(warnings) == 3 and all(w.startswith("This link has") for w in warnings), warnings
+    assert bad.slider(key="ev_k").value == 3 and bad.selectbox(key="ev_true").value != "cat"
