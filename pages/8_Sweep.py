@@ -8,7 +8,7 @@ from cnn_core.models import specs
 from cnn_core.training import sweep as sw
 from cnn_core.training import sweep_grid
 from cnn_core.training import ConfigError, TrainConfig, registry
-from ui import loaders, quotas, state
+from ui import links, loaders, quotas, state
 from ui import run_panel as rp
 from ui.sweep_panel import sweep_panel
 
@@ -18,6 +18,17 @@ state.keep_widget_state("sweep", ["sw_preset", "sw_dataset", "sw_epochs", "sw_en
 
 PRESET_LABELS = {"doc-000": "Document 000: kernels {8, 16, 24} × learning rate {0.001, 0.005, 0.01}",
                  "doc-002": "Document 002: dropout {0, 0.2, 0.3}", "custom": "Custom grid"}
+DATASETS = ["bundled", "mnist", "fashion-mnist"]
+# The grid a link carries (a teacher can hand the class the same sweep to start); the sweep being
+# shown travels as ?sweep=<id> beside it.
+LINK_FIELDS = [links.Field("sw_preset", links.choice(PRESET_LABELS)), links.Field("sw_dataset", links.choice(DATASETS)),
+               links.Field("sw_epochs", links.integer(1, 50)), links.Field("sw_engine", links.choice(["torch", "numpy"])),
+               links.Field("sw_base", links.choice(specs.PRESETS)), links.Field("sw_ax1", links.choice(sw.AXES)),
+               links.Field("sw_ax2", links.choice(["none", *sw.AXES])),
+               *[links.Field(f"sw_v{n}_{a}", links.text(200)) for n in (1, 2) for a in sw.AXES],
+               links.Field("sw_opt", links.choice(["sgd", "momentum", "adam"])),
+               links.Field("sw_lr", links.number(1e-5, 10.0)), links.Field("sw_batch", links.integer(1, 512))]
+links.restore("sweep", LINK_FIELDS)
 
 st.title("Hyper-parameter sweep")
 st.caption("Document 000 compared 8, 16 and 24 kernels and three learning rates (best: 24 kernels, lr 0.01, "
@@ -30,7 +41,7 @@ left, right = st.columns([4, 8], gap="large")
 
 with left:
     choice = st.radio("Grid", list(PRESET_LABELS), format_func=PRESET_LABELS.get, key="sw_preset")
-    key = st.selectbox("Data set", ["bundled", "mnist", "fashion-mnist"], key="sw_dataset",
+    key = st.selectbox("Data set", DATASETS, key="sw_dataset",
                        format_func=catalog.DATASET_LABELS.get)
     c1, c2 = st.columns(2)
     epochs = c1.number_input("epochs per run", 1, 50, 3, key="sw_epochs",
@@ -61,6 +72,7 @@ with left:
                 ax1 = c1.selectbox("axis 1", list(sw.AXES), key="sw_ax1", format_func=sw.AXES.get)
                 v1 = c2.text_input("values", sweep_grid.AXIS_DEFAULTS[ax1], key=f"sw_v1_{ax1}")
                 c1, c2 = st.columns(2)
+                links.keep_valid("sw_ax2", ["none", *[a for a in sw.AXES if a != ax1]])     # the same axis twice
                 ax2 = c1.selectbox("axis 2 (optional)", ["none", *[a for a in sw.AXES if a != ax1]], key="sw_ax2",
                                    format_func=lambda a: "none" if a == "none" else sw.AXES[a])
                 v2 = c2.text_input("values", sweep_grid.AXIS_DEFAULTS.get(ax2, ""), key=f"sw_v2_{ax2}", disabled=ax2 == "none")
@@ -107,3 +119,4 @@ with right:
     sweep_panel(sweep_id)
     if sweep_id is None or registry().get_sweep(sweep_id) is None:
         st.info("Press **Start sweep**: the table and the heatmap of validation accuracy fill in as each run ends.")
+links.publish("sweep", LINK_FIELDS)

@@ -126,3 +126,35 @@ def test_a_custom_grid_survives_a_visit_to_another_page(monkeypatch):
     assert not at.exception
     assert at.radio(key="sw_preset").value == "custom" and at.text_input(key="sw_v1_kernels").value == "4, 12"
     assert at.number_input(key="sw_epochs").value == 2
+
+
+def _param(at, key: str) -> str:
+    return str(at.query_params[key]).strip("[]'")
+
+
+def test_a_shared_sweep_link_opens_the_same_custom_grid_and_a_tampered_one_says_so(open_page):
+    """A teacher hands the class one grid: the link opens it, ready to start."""
+    at = open_page(PAGE, run=False)
+    at.query_params.update({"sw_preset": "custom", "sw_epochs": "2", "sw_base": "seed-000", "sw_ax1": "lr",
+                            "sw_v1_lr": "0.01, 0.05", "sw_ax2": "batch_size", "sw_v2_batch_size": "16, 64",
+                            "sw_opt": "momentum", "sw_batch": "32"})
+    at.run()
+    assert not at.exception and not at.error and not at.warning
+    assert at.radio(key="sw_preset").value == "custom" and at.selectbox(key="sw_ax1").value == "lr"
+    assert at.text_input(key="sw_v1_lr").value == "0.01, 0.05" and at.selectbox(key="sw_ax2").value == "batch_size"
+    assert at.selectbox(key="sw_opt").value == "momentum" and at.number_input(key="sw_epochs").value == 2
+    assert any("4 runs × 2 epoch(s)" in c.value for c in at.caption)
+    at.text_input(key="sw_v1_lr").set_value("0.01, 0.05, 0.1").run()     # the address follows the screen
+    assert _param(at, "sw_v1_lr") == "0.01, 0.05, 0.1" and _param(at, "sw_ax2") == "batch_size"
+    assert any("6 runs × 2 epoch(s)" in c.value for c in at.caption)
+
+    bad = open_page(PAGE, run=False)
+    bad.query_params.update({"sw_preset": "custom", "sw_ax1": "lr", "sw_ax2": "lr", "sw_epochs": "5000",
+                             "sw_lr": "1e6", "sw_dataset": "../../etc"})
+    bad.run()
+    assert not bad.exception and not bad.error
+    warnings = [w.value for w in bad.warning]
+    assert len(warnings) == 2 and "sw_epochs=5000" in warnings[0] and "sw_lr=1e6" in warnings[0], warnings
+    assert "sw_ax2=lr" in warnings[1]                                  # the same axis twice
+    assert bad.selectbox(key="sw_ax2").value == "none" and bad.number_input(key="sw_epochs").value == 3
+    assert bad.selectbox(key="sw_dataset").value == "bundled"
