@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 ENV_ADDRESS = "CNN_EXPLORER_RAY_ADDRESS"
 NAMESPACE = "cnn-explorer"
@@ -30,6 +31,7 @@ def address() -> str | None:
 
 
 _CONNECT_LOCK = threading.Lock()
+CONNECT_ATTEMPTS = 2
 
 
 def connect(addr: str | None = None):
@@ -47,14 +49,21 @@ def connect(addr: str | None = None):
             return ray
         addr = addr or address() or "local"
         check_reachable(addr)
-        try:
-            if addr == "local":
-                ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
-            else:
-                ray.init(address=addr, namespace=NAMESPACE, log_to_driver=False)
-        except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError…
-            raise RayUnavailable(f"The Ray cluster is unreachable: could not connect to {addr!r} ({short(exc)}).") \
-                from exc
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                if addr == "local":
+                    ray.init(address="local", namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+                else:
+                    ray.init(address=addr, namespace=NAMESPACE, log_to_driver=False)
+                break
+            except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError…
+                # Ray Client's head starts a server process per client; on a busy head its first
+                # start can miss the proxy's deadline ("Initialization failure"): try once more
+                if attempt + 1 < CONNECT_ATTEMPTS and addr != "local" and ray.is_initialized() is False:
+                    time.sleep(1.0)
+                    continue
+                raise RayUnavailable(f"The Ray cluster is unreachable: could not connect to {addr!r} "
+                                     f"({short(exc)}).") from exc
     return ray
 
 
