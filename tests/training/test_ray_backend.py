@@ -71,7 +71,7 @@ def _until(pred, timeout=60.0, what="condition"):
         time.sleep(0.1)
 
 
-def _second_server(gcs: str, code: str) -> dict:
+def _second_server(gcs: str, code: str, timeout: float = 120) -> dict:
     """Run ``code`` in a new driver process (a second web server) connected to the cluster; it
     sets ``out``, a dict printed as JSON."""
     script = textwrap.dedent("""
@@ -83,7 +83,7 @@ def _second_server(gcs: str, code: str) -> dict:
     """) + textwrap.dedent(code) + "\nprint('RESULT ' + json.dumps(out))\n"
     env = {**os.environ, "GCS": gcs}
     env.pop(ray_backend.ENV_ADDRESS, None)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout, env=env)
     lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     return json.loads(lines[-1][7:])
@@ -254,6 +254,15 @@ def test_a_web_server_in_ray_client_mode_runs_and_finds_a_run(ray_cluster, parts
     the head's client server, here a client-server proxy started for this test's cluster."""
     import socket
 
+    import ray
+
+    # The earlier tests' runs are actors on this 2-CPU cluster: end them, so that this run gets a CPU
+    for name in ray.util.list_named_actors():
+        try:
+            ray.kill(ray.get_actor(name, namespace=ray_backend.NAMESPACE), no_restart=True)
+        except ValueError:
+            pass
+    _until(lambda: ray.available_resources().get("CPU", 0) >= 1, timeout=60, what="a free CPU on the cluster")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -287,7 +296,7 @@ def test_a_web_server_in_ray_client_mode_runs_and_finds_a_run(ray_cluster, parts
     try:
         _until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, timeout=60, what="the client server")
         for _ in range(2):      # once more if the proxy's server for this client was not up in time
-            out = _second_server(f"ray://127.0.0.1:{port}", code)
+            out = _second_server(f"ray://127.0.0.1:{port}", code, timeout=300)
             if not (out["state"] == "failed" and "Initialization failure" in out["message"]):
                 break
     finally:
