@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import sys
 import time
 
 # What pages import lazily (inside functions) or at the top of a page script.
@@ -44,12 +45,10 @@ def preload(extra: tuple[str, ...] = ()) -> dict[str, float]:
         except Exception:            # an optional library missing: the page that needs it says so
             continue
         took[name] = time.perf_counter() - t
-    try:
-        from streamlit.emojis import EMOJI_EXTRACTION_REGEX
-
-        re.compile(EMOJI_EXTRACTION_REGEX)           # kept in re's cache, which st.info & co. use
-    except Exception:
-        pass
+    emojis = sys.modules.get("streamlit.emojis")     # imported above, unless this Streamlit has none
+    pattern = getattr(emojis, "EMOJI_EXTRACTION_REGEX", None)
+    if pattern is not None:
+        re.compile(pattern)                            # kept in re's cache, which st.info & co. use
     t = time.perf_counter()
     for package in ("cnn_core", "ui"):
         for name in _package_modules(package):

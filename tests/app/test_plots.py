@@ -138,8 +138,8 @@ def short_timeline():
     cfg = replace(default_config(), epochs=1)
     engine, steps = make_engine(cfg), cfg.steps_per_epoch(len(train))
     recorder = LearningRecorder(cfg.spec, steps, steps, train.images[0].astype(np.float32) / 255)
-    for _ in record(fit(cfg, engine, train), engine, recorder):
-        pass
+    events = list(record(fit(cfg, engine, train), engine, recorder))    # train to the end, recording
+    assert events and recorder.points
     return recorder.timeline()
 
 

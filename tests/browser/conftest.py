@@ -130,3 +130,22 @@ def wait_for_app(page, timeout: int = 30_000) -> None:
 def assert_no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, "the page shows a Python traceback"
     assert not page.errors, f"JavaScript errors: {page.errors}"
+
+
+def start_training(page, app_url: str, epochs: int, document_network: bool = False) -> None:
+    """Open the Train page, optionally pick document 000's small network, set the epochs and press
+    Start, as a learner does (each test then waits for what it looks at)."""
+    from playwright.sync_api import expect
+
+    page.goto(app_url + "/train")
+    wait_for_app(page, timeout=60_000)
+    if document_network:
+        page.get_by_role("tab", name="2 · Architecture").click()
+        page.get_by_text("A network from the documents").click()      # seed-000: 8 kernels 3×3, SGD, batch 100
+        expect(page.get_by_text("Document 000's from-scratch network").first).to_be_visible(timeout=20_000)
+    page.get_by_role("tab", name="3 · Training").click()
+    box = page.get_by_label("epochs", exact=True)
+    box.fill(str(epochs))
+    box.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Start training").click()

@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import OUTPUT, assert_no_exception, wait_for_app
+from .conftest import OUTPUT, assert_no_exception, start_training, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -38,17 +38,7 @@ def _wait_until(pred, timeout=30.0, every=0.25):
 
 
 def test_a_run_grows_its_curves_by_itself_and_survives_a_reload(page, app_url):
-    page.goto(app_url + "/train")
-    wait_for_app(page)
-    page.get_by_role("tab", name="2 · Architecture").click()
-    page.get_by_text("A network from the documents").click()      # seed-000, the document's small network
-    expect(page.get_by_text("Document 000's from-scratch network").first).to_be_visible(timeout=20_000)
-    page.get_by_role("tab", name="3 · Training").click()
-    epochs = page.get_by_label("epochs", exact=True)
-    epochs.fill("40")
-    epochs.press("Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Start training").click()
+    start_training(page, app_url, epochs=40, document_network=True)
 
     expect(page.get_by_text(re.compile(r"Training: step [\d,]+/")).first).to_be_visible(timeout=60_000)
     assert _wait_until(lambda: page.evaluate(LOSS_POINTS) > 0), "the loss curve never got a point"

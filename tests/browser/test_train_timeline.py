@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import OUTPUT, assert_no_exception, wait_for_app
+from .conftest import OUTPUT, assert_no_exception, start_training, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -21,17 +21,7 @@ def _wait(page, js, pred, timeout=15_000):
 
 
 def test_a_short_run_then_the_timeline_slider_moves_the_kernels(page, app_url):
-    page.goto(app_url + "/train")
-    wait_for_app(page, timeout=60_000)
-    page.get_by_role("tab", name="2 · Architecture").click()
-    page.get_by_text("A network from the documents").click()      # seed-000: 8 kernels 3×3, SGD, batch 100
-    expect(page.get_by_text("Document 000's from-scratch network").first).to_be_visible(timeout=20_000)
-    page.get_by_role("tab", name="3 · Training").click()
-    epochs = page.get_by_label("epochs", exact=True)
-    epochs.fill("1")
-    epochs.press("Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Start training").click()
+    start_training(page, app_url, epochs=1, document_network=True)
 
     expect(page.get_by_text("Watch it learn").first).to_be_visible(timeout=60_000)
     expect(page.get_by_text("Finished after 1 epoch(s)").first).to_be_visible(timeout=120_000)

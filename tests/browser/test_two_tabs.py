@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import OUTPUT, assert_no_exception, wait_for_app
+from .conftest import OUTPUT, assert_no_exception, start_training, wait_for_app
 from .test_draw import _open_draw_page, _stroke
 from .test_train import LAST_STEP, _wait_until
 
@@ -14,14 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_one_tab_trains_while_another_draws(page, app_url):
-    page.goto(app_url + "/train")
-    wait_for_app(page)
-    page.get_by_role("tab", name="3 · Training").click()
-    epochs = page.get_by_label("epochs", exact=True)
-    epochs.fill("40")
-    epochs.press("Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Start training").click()
+    start_training(page, app_url, epochs=40)
     expect(page.get_by_text(re.compile(r"Training: step [\d,]+/")).first).to_be_visible(timeout=60_000)
     assert _wait_until(lambda: page.evaluate(LAST_STEP) > 0), "the loss curve never got a point"
 

@@ -188,8 +188,8 @@ def test_progress_is_reported_and_an_exception_from_it_ends_the_load():
     assert calls[0] == (0, 200) and calls[-1] == (200, 200)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls) and len(calls) == 101
 
-    class Gone(BaseException):                                   # like Streamlit's stop: not an Exception
-        pass
+    class Gone(BaseException):
+        """Like Streamlit's stop when a tab closes: a BaseException, not an Exception."""
 
     seen = []
 
