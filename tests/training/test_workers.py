@@ -190,6 +190,7 @@ SERVER = textwrap.dedent("""
     while run.snapshot().step == 0:
         time.sleep(0.05)
     print(T.registry().backend.pid(run.id), forkserver._forkserver._forkserver_pid, flush=True)
+    sys.stdin.readline()           # the test has seen the worker alive
     if sys.argv[1] == "exit":
         sys.exit(0)
     time.sleep(120)
@@ -200,12 +201,15 @@ SERVER = textwrap.dedent("""
 def test_no_worker_outlives_the_server(how):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CNN_EXPLORER_WORKER_NICE": "0"}
     server = subprocess.Popen([sys.executable, "-c", SERVER, how.split()[0]], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, text=True)
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
         assert line, "the server script printed nothing"
         worker, fork_server = (int(v) for v in line.split())
         assert not _gone(worker)
+        # only now may the server go ("exit" used to exit at once, sometimes before the check above)
+        server.stdin.write("go\n")
+        server.stdin.flush()
         if how == "kill -9":
             server.kill()
         assert server.wait(30) in (0, -signal.SIGKILL)
