@@ -27,12 +27,12 @@ install-ray: install
 	$(BIN)/pip install -q "ray[client]==2.60.0"
 
 run: install
-	$(BIN)/python -m ui.serve --server.port $(PORT) --server.address localhost
+	$(BIN)/python -m ui.app.serve --server.port $(PORT) --server.address localhost
 
 # For development: rerun on save. The polling watcher checks only the app's own modules (cnn_core,
 # ui, pages); `make run` watches nothing (.streamlit/config.toml says why).
 dev: install
-	$(BIN)/python -m ui.serve --server.port $(PORT) --server.address localhost \
+	$(BIN)/python -m ui.app.serve --server.port $(PORT) --server.address localhost \
 	  --server.fileWatcherType poll --server.runOnSave true
 
 # Debian's Chromium for the browser tests (Playwright's own download is blocked here).

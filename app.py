@@ -1,12 +1,14 @@
 """CNN Explorer: every page declared once (file, title, Material icon, address), grouped in sections.
 
-`make run` starts this file (through ``python -m ui.serve``, see there why); Streamlit then runs the
+`make run` starts this file (through ``python -m ui.app.serve``, see there why); Streamlit then runs the
 chosen page inside it, so page config and navigation live here and nowhere else. The pages
 themselves stay plain scripts, one file each, in pages/.
 """
 import streamlit as st
 
-from ui import errors, home, links
+from ui.app import errors, links
+
+from ui.views import home
 
 # The menu (top right) carries the light / dark theme switch; with toolbarMode "minimal" it is shown
 # only when the page config gives it an item, hence "About".
@@ -44,7 +46,7 @@ def home_page() -> None:
 
 page = st.navigation({"": [st.Page(home_page, title="Home", icon=":material/home:", default=True)],
                       "See inside": SEE_INSIDE, "Train": TRAIN})
-# A page's settings come from the address only when the learner lands on it (ui/links.py).
+# A page's settings come from the address only when the learner lands on it (ui/app/links.py).
 st.session_state[links.LANDED] = st.session_state.get("_page_now") != page.url_path
 st.session_state["_page_now"] = page.url_path
 try:

@@ -69,12 +69,12 @@ def run_command(port: int, root: Path = ROOT) -> list[str]:
     text = (root / "Makefile").read_text()
     m = re.search(r"^run:.*\n((?:\t.*\n)+)", text, re.M)
     for line in (m.group(1).splitlines() if m else []):
-        if "ui.serve" in line:
+        if "ui.app.serve" in line:
             line = line.strip().replace("$(BIN)/python", shlex.quote(sys.executable))
             line = line.replace("$(PORT)", str(port))
             if "$(" not in line:
                 return shlex.split(line)
-    return [sys.executable, "-m", "ui.serve", "--server.port", str(port),
+    return [sys.executable, "-m", "ui.app.serve", "--server.port", str(port),
             "--server.address", "localhost"]
 
 

@@ -4,7 +4,7 @@ Latency: realistic 280×280 RGBA canvases (the ten template digits, thin to thic
 small, anywhere on the canvas) through ``predict.predict_canvas`` with the default model:
 preprocessing + forward pass + softmax, timed per call. Target: p95 under 20 ms.
 
-Start-up: ``python -m ui.serve`` (as `make run` starts the app) in a subprocess, timed until /_stcore/health answers, and,
+Start-up: ``python -m ui.app.serve`` (as `make run` starts the app) in a subprocess, timed until /_stcore/health answers, and,
 when Debian's Chromium is installed, until the home page and the Draw page have rendered in a
 headless browser (Streamlit's "running" indicator gone).
 """
@@ -70,7 +70,7 @@ def _chromium() -> str | None:
 
 
 def startup(browser: bool = True, timeout: float = 90.0) -> dict:
-    """Seconds from spawning `python -m ui.serve` (make run) to health 'ok', and (with Chromium, started
+    """Seconds from spawning `python -m ui.app.serve` (make run) to health 'ok', and (with Chromium, started
     beforehand so its own launch is not counted) to the home page rendered, then the Draw page."""
     path = _chromium() if browser else None
     if path is None:
@@ -92,7 +92,7 @@ def _startup(page, timeout: float) -> dict:
     url = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ui.serve", "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "-m", "ui.app.serve", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     result: dict = {}
@@ -153,7 +153,7 @@ def run(quick: bool = False) -> list[str]:
     ]
     starts = [startup() for _ in range(1 if quick else 3)]
     med = {k: float(np.median([r[k] for r in starts if k in r])) for k in starts[0]}
-    line = (f"- App start-up (`python -m ui.serve`, as make run, → /_stcore/health ok), median of {len(starts)}: "
+    line = (f"- App start-up (`python -m ui.app.serve`, as make run, → /_stcore/health ok), median of {len(starts)}: "
             f"{med['health_s']:.2f} s")
     if "home_s" in med:
         line += (f"; home page rendered in Chromium {med['home_s']:.2f} s after the launch (first script run: "

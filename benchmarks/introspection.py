@@ -99,7 +99,7 @@ def overview_lines(bundle, image, quick: bool = False) -> list[str]:
     from cnn_core.inference.conv_arithmetic import conv_contributions_from
     from cnn_core.inference.overview import build_overview
     from cnn_core.models import specs
-    from ui import neuron_plots, overview_plots
+    from ui.views.see_inside import neuron_plots, overview_plots
 
     torch.manual_seed(0)
     seed2 = specs.preset("seed-002")

@@ -5,7 +5,8 @@ from streamlit_drawable_canvas import st_canvas
 
 from cnn_core.inference import predict
 from cnn_core.inference import preprocess
-from ui import errors, loaders, plots, state
+from ui.app import errors, loaders, state
+from ui.views import plots
 
 bundle = state.sidebar_active_model()
 

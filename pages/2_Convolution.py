@@ -6,10 +6,11 @@ import streamlit as st
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons import convolution as conv, geometry, pooling, presets, stepping
 from cnn_core.lessons.formatting import fmt
-from ui import lesson_plots as lp
-from ui import conv_stepper, errors, links, loaders
-from ui import state
-from ui.neuron_views import CONV_HANDOFF
+from ui.views.see_inside import lesson_plots as lp
+from ui.views.see_inside import conv_stepper
+from ui.app import errors, links, loaders
+from ui.app import state
+from ui.views.see_inside.neuron_views import CONV_HANDOFF
 
 bundle = state.sidebar_active_model()
 

@@ -5,12 +5,12 @@ import streamlit as st
 
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons.formatting import fmt
-from ui import lesson_plots as lp
-from ui import errors, links
-from ui import loaders
-from ui import neuron_views
-from ui import plots
-from ui import state
+from ui.views.see_inside import lesson_plots as lp
+from ui.app import errors, links
+from ui.app import loaders
+from ui.views.see_inside import neuron_views
+from ui.views import plots
+from ui.app import state
 
 bundle = state.sidebar_active_model()
 

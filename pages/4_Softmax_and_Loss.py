@@ -8,9 +8,9 @@ from cnn_core.lessons import geometry, softmax_inputs
 from cnn_core.lessons import softmax as sm
 from cnn_core.lessons.formatting import MINUS, fmt
 from cnn_core.lessons.exercises import AnswerError, parse_numbers
-from ui import lesson_plots as lp
-from ui import errors, links
-from ui import state
+from ui.views.see_inside import lesson_plots as lp
+from ui.app import errors, links
+from ui.app import state
 
 bundle = state.sidebar_active_model()
 

@@ -7,8 +7,8 @@ import streamlit as st
 
 from cnn_core.lessons import exercises as E
 from cnn_core.lessons.formatting import fmt
-from ui import lesson_plots as lp
-from ui import errors, links
+from ui.views.see_inside import lesson_plots as lp
+from ui.app import errors, links
 
 
 K = "pr_"

@@ -13,10 +13,11 @@ from cnn_core.models import builder_form, specs
 from cnn_core.models.summary import summarize
 from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
-from ui import checkpoint_views, errors, links, loaders, quotas, state, zip_uploads
-from ui import run_panel as rp
-from ui import timeline_views as tlv
-from ui.train_charts import fmt_lr, label_histogram
+from ui.views.train import checkpoint_views, zip_uploads
+from ui.app import errors, links, loaders, quotas, state
+from ui.views.train import run_panel as rp
+from ui.views.train import timeline_views as tlv
+from ui.views.train.train_charts import fmt_lr, label_histogram
 
 state.sidebar_active_model()
 

@@ -9,9 +9,10 @@ from cnn_core.data import datasets as data
 from cnn_core.data.folders import FolderDatasetError
 from cnn_core.inference import evaluation
 from cnn_core.training import registry
-from ui import links, loaders, state, zip_uploads
-from ui.image_grid import image_grid
-from ui.train_charts import confusion_figure, fmt_pct
+from ui.app import links, loaders, state
+from ui.views.train import zip_uploads
+from ui.views.image_grid import image_grid
+from ui.views.train.train_charts import confusion_figure, fmt_pct
 
 bundle = state.sidebar_active_model()
 

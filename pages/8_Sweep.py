@@ -8,9 +8,9 @@ from cnn_core.models import specs
 from cnn_core.training import sweep as sw
 from cnn_core.training import sweep_grid
 from cnn_core.training import ConfigError, TrainConfig, registry
-from ui import links, loaders, quotas, state
-from ui import run_panel as rp
-from ui.sweep_panel import sweep_panel
+from ui.app import links, loaders, quotas, state
+from ui.views.train import run_panel as rp
+from ui.views.train.sweep_panel import sweep_panel
 
 state.sidebar_active_model()
 state.keep_widget_state("sweep", ["sw_preset", "sw_dataset", "sw_epochs", "sw_engine", "sw_base", "sw_ax1", "sw_ax2",

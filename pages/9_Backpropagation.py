@@ -11,11 +11,11 @@ from cnn_core.lessons.softmax import cross_entropy_logits_written
 from cnn_core.models import specs
 from cnn_core.numpy_nn import Sequential, build_numpy
 from cnn_core.numpy_nn.from_spec import from_torch
-from ui import backprop_views as bv
-from ui import lesson_plots as lp
-from ui import links
-from ui import loaders
-from ui import state
+from ui.views.see_inside import backprop_views as bv
+from ui.views.see_inside import lesson_plots as lp
+from ui.app import links
+from ui.app import loaders
+from ui.app import state
 
 bundle = state.sidebar_active_model()
 

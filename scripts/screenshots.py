@@ -147,7 +147,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ui.serve", "--server.headless", "true",
+    proc = subprocess.Popen([sys.executable, "-m", "ui.app.serve", "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--browser.gatherUsageStats", "false"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

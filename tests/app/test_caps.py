@@ -1,5 +1,5 @@
 """Caps at the Train page: a builder network beyond the parameter cap, and the per-session and
-per-server caps on runs at its Start button (ui/quotas.py)."""
+per-server caps on runs at its Start button (ui/app/quotas.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +14,7 @@ from cnn_core.models import specs
 from cnn_core.training.registry import registry
 from cnn_core.training.config import TrainConfig
 from cnn_core.training.run import TrainingRun
-from ui import quotas
+from ui.app import quotas
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "6_Train.py")

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnn_core.lessons import exercises
-from ui import errors
+from ui.app import errors
 
 
 def _boundary_errors(at):
@@ -48,7 +48,7 @@ def test_a_failing_callback_is_reported_too(open_page, monkeypatch):
 def _script_with_control_flow():
     import streamlit as st
 
-    from ui import errors as e
+    from ui.app import errors as e
 
     with e.boundary("test"):
         if st.session_state.get("stop"):

@@ -29,7 +29,7 @@ def _calls(path: Path, name: str) -> int:
                and n.func.attr == name and isinstance(n.func.value, ast.Name) and n.func.value.id == "st")
 
 
-SOURCES = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
+SOURCES = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]
 
 
 def test_navigation_and_page_config_are_declared_once_in_app_py():
@@ -74,7 +74,7 @@ def test_every_page_path_named_in_the_code_exists():
     # The page files live in pages/; a stale "pages/…" path breaks
     # st.switch_page at run time and AppTest.from_file in a test.
     missing = []
-    for p in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"),
+    for p in [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py"),
               *(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py")]:
         for node in ast.walk(ast.parse(p.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) \
@@ -87,12 +87,12 @@ def test_every_page_path_named_in_the_code_exists():
 def test_every_way_of_starting_the_app_goes_through_ui_serve():
     # With a pages/ folder beside app.py, a bare `streamlit run app.py` serves a fresh server's first
     # session through Streamlit's old folder navigation, which does not know app.py's addresses (the
-    # first visitor of a shared link got "Page not found"); ui.serve switches that off before the
-    # first session. So make run, make dev, the browser tests and the benchmarks all start ui.serve.
+    # first visitor of a shared link got "Page not found"); ui.app.serve switches that off before the
+    # first session. So make run, make dev, the browser tests and the benchmarks all start ui.app.serve.
     assert (ROOT / "pages").is_dir()
     make = (ROOT / "Makefile").read_text()
-    assert "-m ui.serve" in make.split("\nrun:")[1].split("\n\n")[0]
-    assert "-m ui.serve" in make.split("\ndev:")[1].split("\n\n")[0]
+    assert "-m ui.app.serve" in make.split("\nrun:")[1].split("\n\n")[0]
+    assert "-m ui.app.serve" in make.split("\ndev:")[1].split("\n\n")[0]
     for p in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py")]:
         if p.name != "test_layout.py":
             assert '"streamlit", "run"' not in p.read_text(), p

@@ -5,7 +5,7 @@ from cnn_core.inference import introspection as I
 from cnn_core.inference.conv_arithmetic import conv_contributions
 from cnn_core.inference.overview import build_overview
 from cnn_core.models import pretrained
-from ui import overview_plots as op
+from ui.views.see_inside import overview_plots as op
 
 
 def seven():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from cnn_core.data import datasets as data
-from ui import backprop_views as bv
-from ui import state
+from ui.views.see_inside import backprop_views as bv
+from ui.app import state
 
 PAGE = "pages/9_Backpropagation.py"
 

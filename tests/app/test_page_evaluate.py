@@ -93,11 +93,11 @@ def _rgb_zip(classes, n=5, size=40) -> bytes:
 
 
 def test_an_rgb_model_is_explained_and_judged_on_an_uploaded_zip(at, monkeypatch):
-    import ui.zip_uploads
+    import ui.views.train.zip_uploads
 
     loads = []
-    real = ui.zip_uploads.load_zip
-    monkeypatch.setattr(ui.zip_uploads, "load_zip", lambda *a, **k: loads.append(k.get("name")) or real(*a, **k))
+    real = ui.views.train.zip_uploads.load_zip
+    monkeypatch.setattr(ui.views.train.zip_uploads, "load_zip", lambda *a, **k: loads.append(k.get("name")) or real(*a, **k))
     from cnn_core.models import checkpoints
     spec = specs.build_spec(blocks=1, kernels=4, input_shape=(3, 32, 32), num_classes=3)
     model = specs.build_torch(spec).eval()
@@ -132,11 +132,11 @@ def test_an_upload_waits_for_a_free_decoding_slot(at, monkeypatch):
     import threading
     import time
 
-    import ui.zip_uploads
+    import ui.views.train.zip_uploads
     from cnn_core.models import checkpoints
 
     slots = threading.BoundedSemaphore(1)
-    monkeypatch.setattr(ui.zip_uploads, "_SLOTS", slots)
+    monkeypatch.setattr(ui.views.train.zip_uploads, "_SLOTS", slots)
     spec = specs.build_spec(blocks=1, kernels=4, input_shape=(3, 32, 32), num_classes=3)
     at.session_state["active_model"] = checkpoints.ModelBundle(spec, specs.build_torch(spec).eval(),
                                                                {"name": "rgb", "class_names": ["a", "b", "c"]})

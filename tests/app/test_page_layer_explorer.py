@@ -210,7 +210,7 @@ def test_every_kind_of_layer_has_a_drilldown(at, key, words):
 
 
 def test_a_click_on_the_overview_selects_that_map(monkeypatch):
-    from ui import neuron_views as nv
+    from ui.views.see_inside import neuron_views as nv
 
     state = {"p_ov_fig": {"selection": {"points": [{"customdata": {"0": 7, "1": 12}}]}}}
     monkeypatch.setattr(nv.st, "session_state", state)
@@ -222,7 +222,7 @@ def test_a_click_on_the_overview_selects_that_map(monkeypatch):
 
 
 def test_open_in_the_convolution_page_carries_the_map_kernel_stride_and_padding(at, open_page):
-    from ui.neuron_views import CONV_HANDOFF
+    from ui.views.see_inside.neuron_views import CONV_HANDOFF
 
     at.run()
     at.selectbox(key="lx_ov_col").set_value(4).run()

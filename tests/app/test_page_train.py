@@ -135,7 +135,7 @@ def test_learning_rate_1e6_gives_a_clear_divergence_message_not_a_crash(at):
     loss = next(f for f in figs if f["layout"]["title"]["text"] == "Loss")
     per_step = loss["data"][0]
     assert "markers" in per_step["mode"]
-    from ui.train_charts import loss_figure
+    from ui.views.train.train_charts import loss_figure
     ys = loss_figure(registry().get(run_id).snapshot()).data[0].y
     assert len(ys) >= 1 and all(math.isfinite(v) for v in ys)
     assert loss["layout"]["yaxis"]["range"][1] >= 1.2 * max(ys)      # the points clear the top edge and the note

@@ -13,7 +13,7 @@ from cnn_core.data import splits
 from cnn_core.models import specs
 from cnn_core.training import TrainConfig, TrainingRun, registry
 from cnn_core.training.recorder import timeline
-from ui.timeline_views import HISTORY_KEY
+from ui.views.train.timeline_views import HISTORY_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "6_Train.py")
@@ -67,7 +67,7 @@ def test_after_a_short_run_the_timeline_plays_the_kernels_learning_on_the_drawin
     kern = anim["data"][0]
     assert kern["zmid"] == 0 and kern["zmin"] == -kern["zmax"] and "kernel %{customdata[0]}" in kern["hovertemplate"]
     # The frames really differ: the first frame shows the initial kernels, the last the trained ones.
-    from ui.timeline_views import point_figure
+    from ui.views.train.timeline_views import point_figure
     fig = point_figure(tl, animate=True)
     first, last = np.asarray(fig.frames[0].data[0].z), np.asarray(fig.frames[-1].data[0].z)
     assert np.nanmax(np.abs(first - last)) > 0.01

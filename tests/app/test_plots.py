@@ -1,8 +1,12 @@
-"""ui/plots.py: hover values on every heatmap, colour-blind-safe scales, readable probability bars."""
+"""ui/views/plots.py: hover values on every heatmap, colour-blind-safe scales, readable probability bars."""
 import numpy as np
 import pytest
 
-from ui import lesson_plots, plots, timeline_views, train_charts
+from ui.views.see_inside import lesson_plots
+
+from ui.views import plots
+
+from ui.views.train import timeline_views, train_charts
 
 
 def test_heatmap_shows_rows_top_down_with_hover_values():
@@ -94,7 +98,7 @@ def test_lesson_grids_are_what_plotly_validation_builds(kwargs):
     import plotly.graph_objects as go
     import plotly.io
 
-    from ui import lesson_plots as lp
+    from ui.views.see_inside import lesson_plots as lp
 
     def pruned(obj):
         if isinstance(obj, dict):

@@ -1,4 +1,4 @@
-"""ui.static_cache: Streamlit's front-end files from memory, gzip-compressed once (issue 10)."""
+"""ui.app.static_cache: Streamlit's front-end files from memory, gzip-compressed once (issue 10)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from ui.static_cache import StaticCache
+from ui.app.static_cache import StaticCache
 
 JS = b"export const x = 1;\n" * 400            # compressible, 8 KB
 PAGE = b"<html>" + b"<p>app</p>" * 200 + b"</html>"

@@ -9,7 +9,7 @@ from benchmarks import classroom
 
 def test_the_server_is_started_with_make_runs_command():
     cmd = classroom.run_command(8765)
-    assert cmd[1:3] == ["-m", "ui.serve"]
+    assert cmd[1:3] == ["-m", "ui.app.serve"]
     assert cmd[cmd.index("--server.port") + 1] == "8765"
     assert not any("$(" in part for part in cmd), shlex.join(cmd)
 

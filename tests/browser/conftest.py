@@ -49,12 +49,12 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(log_name: str = "streamlit.log"):
-    """Start the app as `make run` does (``python -m ui.serve``) on a free port; yield its base URL."""
+    """Start the app as `make run` does (``python -m ui.app.serve``) on a free port; yield its base URL."""
     port = _free_port()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     log = open(OUTPUT / log_name, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ui.serve", "--server.headless", "true",
+        [sys.executable, "-m", "ui.app.serve", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

@@ -6,7 +6,7 @@ Streamlit compiles its emoji pattern the first time a message holds a non-ASCII 
 Train page's loss smoothing imports scipy.signal.
 Imported during a page run, each took one to three seconds holding the interpreter lock, so the
 first student to open such a page froze every other student's page for that long (seen in a
-profile of thirty simulated students). ``ui.serve`` calls ``preload()`` before the server starts,
+profile of thirty simulated students). ``ui.app.serve`` calls ``preload()`` before the server starts,
 so the cost is paid once, at start-up, by nobody in particular.
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ def preload(extra: tuple[str, ...] = ()) -> dict[str, float]:
     t = time.perf_counter()
     for package in ("cnn_core", "ui"):
         for name in _package_modules(package):
-            if name in ("ui.serve", "ui.preload") or name.endswith("__main__") or ".ray_" in name:
+            if name in ("ui.app.serve", "ui.app.preload") or name.endswith("__main__") or ".ray_" in name:
                 # not the command lines; Ray only when a cluster is configured
                 continue
             try:

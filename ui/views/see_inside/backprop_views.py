@@ -13,7 +13,7 @@ import streamlit as st
 
 from cnn_core.lessons import backprop as bp, backprop_arithmetic as ba
 from cnn_core.lessons.formatting import fmt_sig
-from ui import lesson_plots as lp
+from ui.views.see_inside import lesson_plots as lp
 
 K = "bp_"
 MODEL, SIGNATURE, VERSION, HISTORY, LAST = K + "model", K + "model_sig", K + "version", K + "history", K + "last"

@@ -4,9 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.training import registry
-from ui import errors, quotas, state
-from ui.run_panel import status_line
-from ui.train_charts import fmt_pct, fmt_seconds, sweep_heatmap
+from ui.app import errors, quotas, state
+from ui.views.train.run_panel import status_line
+from ui.views.train.train_charts import fmt_pct, fmt_seconds, sweep_heatmap
 
 
 def sweep_records(ssnap) -> list[dict]:

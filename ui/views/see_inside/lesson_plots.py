@@ -12,8 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnn_core.lessons.formatting import fmt
-from ui import palette
-from ui.plots import FastFigure, fresh, from_skeleton
+from ui.views import palette
+from ui.views.plots import FastFigure, fresh, from_skeleton
 
 Rect = tuple  # (row0, col0, row1, col1, colour[, dash]) in cell units, end-exclusive
 

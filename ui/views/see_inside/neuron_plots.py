@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from cnn_core.inference.conv_arithmetic import ConvContributions
 from cnn_core.inference.neurons import DenseNeuron, fmt
-from ui.lesson_plots import WINDOW_COLOUR, signed_limits
+from ui.views.see_inside.lesson_plots import WINDOW_COLOUR, signed_limits
 
 PANEL_GAP = 0.45
 

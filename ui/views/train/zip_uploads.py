@@ -17,7 +17,7 @@ import streamlit as st
 from cnn_core import limits
 from cnn_core.data.datasets import ImageDataset
 from cnn_core.data.folders import load_zip
-from ui.train_charts import fmt_seconds
+from ui.views.train.train_charts import fmt_seconds
 
 _SLOTS: threading.BoundedSemaphore | None = None
 _SLOTS_LOCK = threading.Lock()

@@ -1,6 +1,6 @@
 """The Train page's learning timeline and run comparison (issue 12, "Watch it learn").
 
-The timeline's figures are built in ``ui.timeline_plots``; the comparison's here. After a run, ``point_figure(animate=True)`` is one plotly figure with a frame per recorded point, its
+The timeline's figures are built in ``ui.views.train.timeline_plots``; the comparison's here. After a run, ``point_figure(animate=True)`` is one plotly figure with a frame per recorded point, its
 own slider and Play button: scrubbing and playing happen in the browser, nothing reruns on the
 server. While a run trains, a 2-second fragment shows one point at a time (a Streamlit slider that
 follows the newest point), which keeps what is sent each tick small.
@@ -15,7 +15,7 @@ import streamlit as st
 
 from cnn_core.training import compare, registry, smooth
 from cnn_core.training.recorder import Timeline, timeline
-from ui.timeline_plots import COLOURS, gradient_figure, point_figure
+from ui.views.train.timeline_plots import COLOURS, gradient_figure, point_figure
 
 HISTORY_KEY = "train_run_history"     # ids of the runs this session started, oldest first
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.training import registry
-from ui import checkpoint_views, errors, quotas
-from ui.train_charts import accuracy_figure, fmt_pct, fmt_seconds, loss_figure
+from ui.views.train import checkpoint_views
+from ui.app import errors, quotas
+from ui.views.train.train_charts import accuracy_figure, fmt_pct, fmt_seconds, loss_figure
 
 RUN_PARAM = "run"            # ?run=<id> in the URL: a refresh or a second tab reattaches
 SWEEP_PARAM = "sweep"

@@ -18,9 +18,9 @@ from cnn_core.inference import introspection as intro
 from cnn_core.inference import neurons as N
 from cnn_core.inference.conv_arithmetic import conv_contributions_from
 from cnn_core.inference.overview import Overview, build_overview
-from ui import lesson_plots as lp
-from ui import neuron_plots as npl
-from ui import overview_plots as op
+from ui.views.see_inside import lesson_plots as lp
+from ui.views.see_inside import neuron_plots as npl
+from ui.views.see_inside import overview_plots as op
 
 CONV_HANDOFF = "conv_from_explorer"  # {image, kernel, bias, stride, padding, about, token}: read by the Convolution page
 CONV_PAGE = "pages/2_Convolution.py"
@@ -308,7 +308,7 @@ def _dense(tmodel, result, ov, key, unit, p) -> None:
 def _softmax(result, i, p) -> None:
     s = N.softmax_neuron_from(result, i)
     names = result.class_names
-    from ui import plots
+    from ui.views import plots
 
     st.markdown(f"**Softmax, class {names[i]}**: e to the power of each logit, divided by their sum "
                 "(the largest logit m is subtracted first: same ratio, no overflow). As on the Softmax page:")

@@ -1,4 +1,4 @@
-"""``python -m ui.serve [streamlit options]``: ``streamlit run app.py [options]``, as ``make run`` starts it.
+"""``python -m ui.app.serve [streamlit options]``: ``streamlit run app.py [options]``, as ``make run`` starts it.
 
 One difference from a bare ``streamlit run app.py``: Streamlit is told before the first session that
 this app declares its pages with ``st.navigation``. With a ``pages/`` folder beside app.py, Streamlit
@@ -11,19 +11,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def command(*options: str) -> list[str]:
     """The argv that starts the app with ``options`` (for tests, benchmarks and scripts)."""
-    return [sys.executable, "-m", "ui.serve", *options]
+    return [sys.executable, "-m", "ui.app.serve", *options]
 
 
 def main(argv: list[str] | None = None) -> None:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
-    from ui import preload, static_cache
+    from ui.app import preload, static_cache
 
     PagesManager.uses_pages_directory = False
     static_cache.install()

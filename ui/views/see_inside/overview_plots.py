@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from cnn_core.inference.overview import Column, Overview
-from ui.lesson_plots import WINDOW_COLOUR
-from ui.plots import FastFigure
+from ui.views.see_inside.lesson_plots import WINDOW_COLOUR
+from ui.views.plots import FastFigure
 
 PITCH = 1.25        # vertical distance between maps (a map is 1 unit tall)
 GAP = 0.6           # horizontal room for edges between columns

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cnn_core.training.recorder import Timeline
-from ui import palette, plots
+from ui.views import palette, plots
 
 # Okabe–Ito (colour-blind safe), one per run or layer.
 COLOURS = [palette.BLUE, palette.ORANGE, palette.GREEN, palette.VERMILION, "#CC79A7", palette.SKY_BLUE, "#F0E442",

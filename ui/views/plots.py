@@ -3,7 +3,7 @@
 Colour-blind-safe by default: grey for pixel images (black = 0, white = 1, as the model sees
 them), 'Viridis' for other magnitudes, 'RdBu' centred on 0 (zmid=0) for signed values. Charts
 use Streamlit's theme, so they read in light and dark mode. Teaching-page grids with windows
-and annotations live in ui/lesson_plots.py.
+and annotations live in ui/views/see_inside/lesson_plots.py.
 
 Figures are built from a validated skeleton cached per shape and options, with the data put in
 without plotly's validation again (10× faster, the same JSON).
@@ -16,7 +16,7 @@ import functools
 import numpy as np
 import plotly.graph_objects as go
 
-from ui import palette
+from ui.views import palette
 
 HIGHLIGHT = palette.BLUE   # the predicted / chosen class
 MUTED = palette.MUTED

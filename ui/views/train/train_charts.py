@@ -1,5 +1,5 @@
 """Training-lab figures (Train, Evaluate, Sweep pages): plain functions, snapshot → plotly Figure,
-so tests can call them; and the number formats their labels use. Colours from ui.palette."""
+so tests can call them; and the number formats their labels use. Colours from ui.views.palette."""
 from __future__ import annotations
 
 import math
@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnn_core.training import smooth
-from ui import plots
-from ui.palette import BLUE, GREEN, ORANGE, VERMILION
+from ui.views import plots
+from ui.views.palette import BLUE, GREEN, ORANGE, VERMILION
 
 MAX_POINTS = 1500            # per curve sent to the browser each second
 

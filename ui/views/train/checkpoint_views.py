@@ -5,8 +5,8 @@ import streamlit as st
 
 from cnn_core import limits
 from cnn_core.models import checkpoints, specs
-from ui import state
-from ui.train_charts import fmt_pct
+from ui.app import state
+from ui.views.train.train_charts import fmt_pct
 
 
 def run_model_actions(run, bundle) -> None:

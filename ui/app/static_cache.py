@@ -1,4 +1,4 @@
-"""Streamlit's front-end files served from memory, gzip-compressed once (installed by ``ui.serve``).
+"""Streamlit's front-end files served from memory, gzip-compressed once (installed by ``ui.app.serve``).
 
 A browser's first visit fetches ``index.html`` and the 62 files it names (2.3 MB), and later the
 chunks a page needs (Plotly's alone is 4.7 MB). Streamlit's static handler reads each file from disk

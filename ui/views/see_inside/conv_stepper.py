@@ -13,8 +13,8 @@ import streamlit as st
 from cnn_core.lessons import convolution as conv
 from cnn_core.lessons import stepping
 from cnn_core.lessons.formatting import fmt, fmt_factor
-from ui import errors
-from ui import lesson_plots as lp
+from ui.app import errors
+from ui.views.see_inside import lesson_plots as lp
 
 K = "conv_"
 SLIDER, PLAYING, TICK, SPEED, SKIP = K + "slider", K + "playing", K + "tick", K + "speed", K + "skip"

@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnn_core.data import datasets as data
 from cnn_core.models import specs
-from ui import state
+from ui.app import state
 
 # What each page is for, by its address (app.py declares the pages' titles and icons).
 BLURBS = {

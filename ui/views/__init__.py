@@ -1,0 +1,1 @@
+"""What the pages show, one subpackage per section of the navigation; shared figure builders beside them."""

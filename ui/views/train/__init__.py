@@ -1,0 +1,1 @@
+"""Views of the Train section: run panels, sweeps, the learning timeline, charts, checkpoints, zips."""
