@@ -23,7 +23,7 @@ class ClassStoreUnavailable(RuntimeError):
 ENDED = "This class has ended."
 REMOVED = "The teacher removed you from this class."
 LEFT = "You left this class; join again with the code."
-WRONG_KEY = "This teacher link is not valid (the class has ended, or the key is wrong)."
+WRONG_KEY = "This class has ended, or this teacher link is not valid."
 NOT_TEACHER = "Only the teacher can do that."
 UNREACHABLE = ("The class database is not reachable right now; nothing you already sent is lost, "
                "try again in a moment.")

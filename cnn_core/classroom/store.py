@@ -62,6 +62,10 @@ class ClassStore(DrawingsMixin, BoardMixin):
         self._engine.dispose()
 
     @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
+    @property
     def dialect(self) -> str:
         return self._engine.dialect.name
 
@@ -91,18 +95,23 @@ class ClassStore(DrawingsMixin, BoardMixin):
 
     @contextlib.contextmanager
     def _read(self):
+        self._maybe_purge()
+        with self._read_plain() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _read_plain(self):
         with unavailable_as_error():
             self._ensure_ready()
-            self._maybe_purge()
             with self._engine.connect() as conn:
                 yield conn
 
     @contextlib.contextmanager
     def _write(self, purge: bool = True):
+        if purge:
+            self._maybe_purge()
         with unavailable_as_error():
             self._ensure_ready()
-            if purge:
-                self._maybe_purge()
             with self._engine.connect().execution_options(classroom_write=True) as conn, conn.begin():
                 yield conn
 
@@ -225,8 +234,12 @@ class ClassStore(DrawingsMixin, BoardMixin):
 
     def purge_expired(self, now: datetime | None = None) -> int:
         """Delete the classes past their lifetime, with all their rows; returns how many."""
+        when = utc(now) if now else self.now()
+        with self._read_plain() as conn:      # usually nothing expired: no write lock taken for that
+            if conn.execute(sa.select(classes.c.id).where(classes.c.expires <= when).limit(1)).first() is None:
+                return 0
         with self._write(purge=False) as conn:
-            return self._purge(conn, utc(now) if now else self.now())
+            return self._purge(conn, when)
 
     def _purge(self, conn, now: datetime) -> int:
         ids = [r.id for r in conn.execute(sa.select(classes.c.id).where(classes.c.expires <= now))]
