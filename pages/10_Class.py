@@ -1,21 +1,19 @@
 """Class: start a class or join one; the join card, your drawings, the leaderboard, the teacher's controls."""
 import streamlit as st
 
-from cnn_core.classroom import ClassStoreUnavailable
 from ui.app import classroom_state as cs
 from ui.app import state
 from ui.views.classroom import leaderboard, mine, moderation
 from ui.views.classroom import start_join as sj
 from ui.app.text import literal
+from ui.views.classroom import nav
 
 state.sidebar_active_model()
 st.title("Class")
 st.caption("A class draws together: everyone sends drawings from Draw & Predict, the wall shows them as they "
            "arrive, and the class's drawings become a data set to train and compare models on.")
 
-try:
-    cs.store()
-except ClassStoreUnavailable:
+if not cs.reachable():
     st.error(cs.UNREACHABLE, icon=":material/cloud_off:")
     st.stop()
 sj.read_links()
@@ -30,7 +28,7 @@ if t is not None:
     sj.teacher_link_once()
     sj.join_card(t)
     c1, c2 = st.columns(2)
-    c1.page_link("pages/11_Class_Wall.py", label="Open the class wall (for the projector)", icon=":material/view_module:")
+    nav.page_link("pages/11_Class_Wall.py", "Open the class wall (for the projector)", ":material/view_module:", where=c1)
     if m is None and c2.button("Send drawings too", key="class_teacher_join", icon=":material/draw:",
                                help="Join your own class as “Teacher”: for a class of one, or to show an example."):
         with cs.attempt() as out:
@@ -53,7 +51,7 @@ elif m is not None:
     sj.class_heading(m.class_name, info if out.ok else None)
     st.caption(f"You are {literal(m.nickname)}. Draw on Draw & Predict and send what you drew; your teacher's "
                "wall shows it at once.")
-    st.page_link("pages/1_Draw_and_Predict.py", label="Draw & Predict: draw and send", icon=":material/draw:")
+    nav.page_link("pages/1_Draw_and_Predict.py", label="Draw & Predict: draw and send", icon=":material/draw:")
     tab_mine, tab_board = st.tabs(["Your drawings", "Leaderboard"])
     with tab_mine:
         mine.my_drawings()

@@ -1,11 +1,11 @@
 """Class wall: the teacher's projector page; every drawing as it arrives, counts, models, confusions."""
 import streamlit as st
 
-from cnn_core.classroom import ClassStoreUnavailable
 from ui.app import classroom_state as cs
 from ui.app import state
 from ui.app.text import literal
 from ui.views.classroom import wall, wall_stats
+from ui.views.classroom import nav
 
 state.sidebar_active_model()
 t = cs.teacher()
@@ -13,11 +13,9 @@ if t is None:
     st.title("Class wall")
     st.info("The wall is the teacher's page. Start a class (or open your teacher link) on the Class page; "
             "students see their own drawings there.", icon=":material/school:")
-    st.page_link("pages/10_Class.py", label="Class", icon=":material/groups:")
+    nav.page_link("pages/10_Class.py", label="Class", icon=":material/groups:")
     st.stop()
-try:
-    cs.store()
-except ClassStoreUnavailable:
+if not cs.reachable():
     st.title("Class wall")
     st.error(cs.UNREACHABLE, icon=":material/cloud_off:")
     st.stop()

@@ -54,6 +54,18 @@ def store() -> ClassStore:
     return _store_for(default_store_url())
 
 
+def reachable() -> bool:
+    """Does the database answer now? (The store opens without one and says so only on a call; the
+    cheapest public read is the purge check, one indexed row.)"""
+    try:
+        store().purge_expired()
+    except ClassStoreUnavailable:
+        mark_down()
+        return False
+    mark_up()
+    return True
+
+
 @st.cache_resource(show_spinner=False)
 def join_attempts() -> JoinAttempts:
     return JoinAttempts(max_failures=8, window_s=60)

@@ -6,6 +6,7 @@ import streamlit as st
 from ui.app import classroom_state as cs
 from ui.app import errors
 from ui.views.classroom import thumbs
+from ui.views.classroom import nav
 
 PER_ROW = 6
 WITHDRAWN = "_class_withdrawn_msg"
@@ -37,7 +38,7 @@ def my_drawings() -> None:
         return
     if not rows:
         st.caption("Nothing sent yet: draw on Draw & Predict and press “Send to the class” under the canvas.")
-        st.page_link("pages/1_Draw_and_Predict.py", label="Draw & Predict", icon=":material/draw:")
+        nav.page_link("pages/1_Draw_and_Predict.py", label="Draw & Predict", icon=":material/draw:")
         return
     st.caption(f"You sent {len(rows)} drawing(s). Withdraw any of them: it leaves the wall, the class's data set "
                "and the leaderboard's test set at once.")

@@ -7,6 +7,7 @@ import streamlit as st
 from ui.app import classroom_state as cs
 from ui.app import errors, links
 from ui.app.text import literal, shorten
+from ui.views.classroom import nav
 
 PUSH_MSG = "_class_push_msg"
 CLASS_PAGES = ("class", "class-wall")
@@ -76,9 +77,9 @@ def class_sidebar(page, pages: dict) -> None:
             st.caption(f"Join code **{t['code']}**")
             c1, c2 = st.columns(2)
             if "class" in pages:
-                c1.page_link(pages["class"], label="Class", icon=":material/groups:")
+                nav.page_link(where=c1, page=pages["class"], label="Class", icon=":material/groups:")
             if "class-wall" in pages:
-                c2.page_link(pages["class-wall"], label="Wall", icon=":material/view_module:")
+                nav.page_link(where=c2, page=pages["class-wall"], label="Wall", icon=":material/view_module:")
             if page.url_path not in CLASS_PAGES:
                 st.button("Show this to the class", key="class_push", icon=":material/cast_for_education:",
                           on_click=_push, args=(page.url_path, page.title), type="primary",

@@ -18,6 +18,7 @@ from ui.app import errors, state
 from ui.app.text import literal
 from ui.views.classroom import wall
 from ui.views.train.train_charts import confusion_figure
+from ui.views.classroom import nav
 
 TICK_S = 3
 PROBS = "_class_wall_probs"        # {model key: {drawing id: probs over the class's labels}}
@@ -157,7 +158,7 @@ def analysis() -> None:
                 help="What the model each student had active said when they sent the drawing.")
     choices = [m for m, p in ((DEFAULT, default), (ACTIVE, active), (STUDENTS, students or None)) if p is not None]
     if labels != [str(i) for i in range(10)]:
-        st.page_link("pages/6_Train.py", label="Train a model on our class's drawings", icon=":material/model_training:",
+        nav.page_link("pages/6_Train.py", label="Train a model on our class's drawings", icon=":material/model_training:",
                      query_params={"tr_dataset": "class"})
     if not choices:
         st.info("No model here knows these labels yet: train one on the class's drawings (Train page, data set "
