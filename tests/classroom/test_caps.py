@@ -163,13 +163,20 @@ def test_leaderboard_entries_cap(store, monkeypatch):
         store.submit_model(me.token, load_default_bundle())
 
 
-def test_caps_are_env_overridable(monkeypatch):
-    import importlib
+def test_caps_are_env_overridable(tmp_path):
+    """In a fresh interpreter: reloading limits here would replace LimitError for every later test."""
+    import os
+    import subprocess
+    import sys
 
-    monkeypatch.setenv("CNN_EXPLORER_MAX_STUDENTS_PER_CLASS", "7")
-    try:
-        assert importlib.reload(limits).MAX_STUDENTS_PER_CLASS == 7
-    finally:
-        monkeypatch.delenv("CNN_EXPLORER_MAX_STUDENTS_PER_CLASS")
-        importlib.reload(limits)
-    assert limits.MAX_STUDENTS_PER_CLASS == 60
+    names = ("MAX_STUDENTS_PER_CLASS", "MAX_DRAWINGS_PER_MINUTE", "MAX_DRAWINGS_PER_CLASS", "MAX_CLASSES",
+             "MAX_NICKNAME_CHARS", "MAX_CLASS_NAME_CHARS", "MAX_LABEL_CHARS", "MAX_CLASS_HOURS",
+             "MAX_LEADERBOARD_ENTRIES", "MAX_THUMBNAIL_KB", "MAX_THUMBNAIL_SIDE")
+    env = {**os.environ, **{f"CNN_EXPLORER_{n}": str(i + 7) for i, n in enumerate(names)}}
+    out = subprocess.run([sys.executable, "-c", "import sys; from cnn_core import limits; "
+                          f"print([getattr(limits, n) for n in {names!r}])"],
+                         env=env, capture_output=True, text=True, check=True, timeout=60).stdout
+    assert out.strip() == str([i + 7 for i in range(len(names))])
+    assert (limits.MAX_STUDENTS_PER_CLASS, limits.MAX_DRAWINGS_PER_MINUTE, limits.MAX_DRAWINGS_PER_CLASS,
+            limits.MAX_CLASSES, limits.MAX_NICKNAME_CHARS, limits.MAX_CLASS_NAME_CHARS, limits.MAX_LABEL_CHARS,
+            limits.MAX_CLASS_HOURS, limits.MAX_LEADERBOARD_ENTRIES) == (60, 12, 3000, 200, 24, 40, 20, 72, 100)
