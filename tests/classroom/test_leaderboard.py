@@ -155,3 +155,20 @@ def test_scores_survive_a_restart(make_store, digits_class):
     acc, n, *_ = _independent_accuracy(load_default_bundle().model, imgs, labels, list(range(10)))
     [row] = second.leaderboard(room.code)
     assert row.id == e.id and row.n_test == n and row.accuracy == pytest.approx(acc)
+
+
+def test_an_unloadable_stored_checkpoint_shows_unscored(store, digits_class, monkeypatch):
+    """A checkpoint that no longer loads (here: the parameter cap lowered since) leaves the board working."""
+    room, a, b, imgs, labels = digits_class
+    good = store.submit_model(a.token, _zero_model(4))
+    store.submit_model(b.token, load_default_bundle())
+    monkeypatch.setattr(limits, "MAX_PARAMS", 50_000)          # the zero model has 3,190; the default more
+    fresh = type(store)(store.url, clock=store._clock)          # another server: nothing cached
+    try:
+        for i in range(100, 150):
+            fresh.add_drawing(b.token, imgs[i], label=str(labels[i]))
+        board = fresh.leaderboard(room.code)
+        assert [r.id for r in board][0] == good.id and board[0].accuracy is not None
+        assert board[1].accuracy is None and board[1].n_test == 0
+    finally:
+        fresh.close()
