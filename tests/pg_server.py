@@ -7,6 +7,9 @@
         ...
         pg.stop(); pg.start()                # the same cluster again, same port and data
 
+Or as pytest fixtures: in a conftest.py, ``from tests.pg_server import pg_server, pg_database  # noqa: F401``;
+``pg_server`` is one cluster for the session, ``pg_database`` a fresh database URL per test.
+
 ``PostgresUnavailable`` is raised when PostgreSQL is missing or will not start; fixtures turn it
 into a skip, or a failure under CI=true (``skip_or_fail``). As root, the cluster runs as the
 ``postgres`` user (PostgreSQL refuses to run as root).
@@ -14,6 +17,7 @@ into a skip, or a failure under CI=true (``skip_or_fail``). As root, the cluster
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import shutil
 import socket
@@ -138,3 +142,32 @@ class PostgresServer:
 
     def __exit__(self, *exc) -> None:
         self.cleanup()
+
+
+# --- pytest fixtures (import them into a conftest.py) ---------------------------------------------
+import pytest  # noqa: E402 (the helper above is usable without pytest)
+
+_db_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throw-away PostgreSQL for the session; skipped without PostgreSQL (failed under CI=true)."""
+    try:
+        server = PostgresServer().__enter__()
+    except PostgresUnavailable as exc:
+        skip_or_fail(str(exc))
+    try:
+        yield server
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def pg_database(pg_server):
+    """A fresh, empty database's URL for one test, dropped afterwards (connections are cut)."""
+    name = f"t{os.getpid()}_{next(_db_names)}"
+    url = pg_server.create_database(name)
+    yield url
+    if pg_server.running:
+        pg_server.drop_database(name)

@@ -125,10 +125,15 @@ class BoardMixin:
             for r in stale:
                 cached = self._cached_model(int(r.id))
                 if cached is None:
-                    bundle = checkpoints.from_bytes(bytes(r.checkpoint))
-                    cached = (bundle.model, scoring.label_columns(bundle.class_names, labels))
+                    try:
+                        bundle = checkpoints.from_bytes(bytes(r.checkpoint))
+                        cached = (bundle.model, scoring.label_columns(bundle.class_names, labels))
+                    except (checkpoints.CheckpointError, ClassModelError):
+                        # e.g. a cap lowered since it was submitted: shown unscored, not a broken board
+                        cached = (None, None)
                     self._cache_model(int(r.id), cached)
-                s = scoring.score(cached[0], cached[1], test)
+                s = (scoring.score(cached[0], cached[1], test) if cached[0] is not None
+                     else scoring.Score(None, dict.fromkeys(labels), 0))
                 updates.append({"eid": int(r.id), "acc": s.accuracy, "per": json.dumps(s.per_label),
                                 "n": s.n_test, "fp": fp})
             with self._write() as conn:

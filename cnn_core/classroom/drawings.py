@@ -39,7 +39,11 @@ class DrawingsMixin:
         model_name = validate.text(model_name, "The model name", MAX_MODEL_NAME_CHARS, required=False)
         png, held = images.encode_png(u8), images.heldout(u8)
         with self._write() as conn:
-            me, room = self._student(conn, token, lock_class=True)   # the lock makes the caps exact
+            # Locking the class row serialises this class's inserts until commit. That keeps the caps
+            # exact, and it means ids are committed in increasing order, so a wall reading "id > cursor"
+            # never skips a row that commits late with a smaller id (PostgreSQL's sequence alone
+            # hands out ids before commit, in no commit order).
+            me, room = self._student(conn, token, lock_class=True)
             labels = self._labels(room)
             if str(label) not in labels:
                 raise ClassLimitError(f"The label {str(label)[:40]!r} is not one of this class's labels.")

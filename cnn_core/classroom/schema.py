@@ -20,6 +20,7 @@ classes = sa.Table(
     sa.Column("expires", sa.DateTime(timezone=True), nullable=False),
     sa.Column("joining_open", sa.Boolean, nullable=False),
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),       # 0002
+    sqlite_autoincrement=True,
 )
 
 students = sa.Table(
@@ -30,6 +31,7 @@ students = sa.Table(
     sa.Column("nickname", sa.Text, nullable=False),
     sa.Column("status", sa.String(8), nullable=False),           # active | left | removed
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
 )
 
 drawings = sa.Table(
@@ -46,6 +48,7 @@ drawings = sa.Table(
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
     sa.Column("hidden", sa.Boolean, nullable=False),
     sa.Column("heldout", sa.Boolean, nullable=False, server_default=sa.false()),  # 0002
+    sqlite_autoincrement=True,
 )
 
 pushes = sa.Table(                                                # 0002
@@ -55,6 +58,7 @@ pushes = sa.Table(                                                # 0002
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
 )
 
 entries = sa.Table(                                               # 0002: the leaderboard
@@ -73,6 +77,7 @@ entries = sa.Table(                                               # 0002: the le
     sa.Column("test_fingerprint", sa.String(64), nullable=False),  # which held-out drawings scored it
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
     sa.Column("hidden", sa.Boolean, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 ALL_TABLES = (entries, pushes, drawings, students, classes)       # children first, for deletes

@@ -326,7 +326,7 @@ class ClassStore(DrawingsMixin, BoardMixin):
     def push(self, teacher_key: str, url: str, title: str = "") -> PushRow:
         url, title = validate.push_url(url), validate.push_title(title)
         with self._write() as conn:
-            room = self._teacher(conn, teacher_key)
+            room = self._teacher(conn, teacher_key, lock=True)   # ids in commit order (see add_drawing)
             now = self.now()
             pid = int(conn.execute(sa.insert(pushes).values(class_id=room.id, url=url, title=title,
                                                              created=now)).inserted_primary_key[0])

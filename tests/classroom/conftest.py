@@ -1,32 +1,18 @@
 """Fixtures for class mode: every store test runs on SQLite and on PostgreSQL.
 
-``pg_server`` (session) is one throw-away PostgreSQL cluster (tests/pg_server.py); ``store_url``
+``pg_server`` (session) is one throw-away PostgreSQL cluster and ``pg_database`` a fresh database
+on it (both from tests/pg_server.py); ``store_url``
 gives each test a fresh database on both back-ends; ``make_store`` opens ClassStores on it (two
 of them are two app servers on one database) and closes them at the end.
 """
 from __future__ import annotations
 
-import itertools
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
 
-from tests.pg_server import PostgresServer, PostgresUnavailable, skip_or_fail
-
-_counter = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    try:
-        server = PostgresServer().__enter__()
-    except PostgresUnavailable as exc:
-        skip_or_fail(str(exc))
-    try:
-        yield server
-    finally:
-        server.__exit__(None, None, None)
+from tests.pg_server import pg_database, pg_server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,11 +25,7 @@ def store_url(backend, tmp_path, request):
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'db' / 'classes.db'}"
         return
-    pg = request.getfixturevalue("pg_server")
-    name = f"t{next(_counter)}"
-    yield pg.create_database(name)
-    if pg.running:
-        pg.drop_database(name)
+    yield request.getfixturevalue("pg_database")
 
 
 class Clock:

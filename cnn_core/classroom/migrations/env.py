@@ -6,7 +6,6 @@ from alembic import context
 from cnn_core.classroom.database import VERSION_TABLE
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=None, version_table=VERSION_TABLE,
-                  render_as_batch=connection.dialect.name == "sqlite")
+context.configure(connection=connection, target_metadata=None, version_table=VERSION_TABLE)
 with context.begin_transaction():
     context.run_migrations()

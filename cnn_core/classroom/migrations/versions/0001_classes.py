@@ -12,6 +12,8 @@ branch_labels = None
 depends_on = None
 
 TS = sa.DateTime(timezone=True)
+# sqlite_autoincrement: SQLite would otherwise reuse the id of a deleted newest row, and a wall
+# whose cursor is at that id would never see the new drawing (PostgreSQL sequences never reuse).
 
 
 def upgrade() -> None:
@@ -25,6 +27,7 @@ def upgrade() -> None:
         sa.Column("created", TS, nullable=False),
         sa.Column("expires", TS, nullable=False),
         sa.Column("joining_open", sa.Boolean, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_classes_expires", "classes", ["expires"])    # the expiry purge
     op.create_table(
@@ -35,6 +38,7 @@ def upgrade() -> None:
         sa.Column("nickname", sa.Text, nullable=False),
         sa.Column("status", sa.String(8), nullable=False),
         sa.Column("created", TS, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_students_class", "students", ["class_id"])
     op.create_table(
@@ -50,6 +54,7 @@ def upgrade() -> None:
         sa.Column("thumbnail_png", sa.LargeBinary, nullable=True),
         sa.Column("created", TS, nullable=False),
         sa.Column("hidden", sa.Boolean, nullable=False),
+        sqlite_autoincrement=True,
     )
     # The teacher's wall polls "drawings of class C with id > cursor" every 2 s: this index makes
     # that read touch only the new rows.

@@ -20,10 +20,9 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("classes") as batch:
-        batch.add_column(sa.Column("revision", sa.Integer, nullable=False, server_default="0"))
-    with op.batch_alter_table("drawings") as batch:
-        batch.add_column(sa.Column("heldout", sa.Boolean, nullable=False, server_default=sa.false()))
+    # plain ADD COLUMN (no batch copy of the table, which on SQLite would drop its AUTOINCREMENT)
+    op.add_column("classes", sa.Column("revision", sa.Integer, nullable=False, server_default="0"))
+    op.add_column("drawings", sa.Column("heldout", sa.Boolean, nullable=False, server_default=sa.false()))
     _backfill_heldout()
     op.create_index("ix_drawings_heldout", "drawings", ["class_id", "heldout"])
     op.create_table(
@@ -33,6 +32,7 @@ def upgrade() -> None:
         sa.Column("url", sa.Text, nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("created", TS, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_pushes_class_id", "pushes", ["class_id", "id"])     # students poll id > cursor
     op.create_table(
@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("test_fingerprint", sa.String(64), nullable=False),
         sa.Column("created", TS, nullable=False),
         sa.Column("hidden", sa.Boolean, nullable=False),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_entries_class", "leaderboard_entries", ["class_id", "id"])
 
