@@ -70,20 +70,20 @@ def leaderboard(code: str, teacher: dict | None = None) -> None:
         table.append({"rank": "—", "who": "default model (for comparison)", "accuracy": _pct(base.accuracy),
                       "per label": " · ".join(f"{k}: {_pct(v)}" for k, v in base.per_label.items()),
                       "parameters": f"{count_params(bundle.spec):,}", "settings": "trained on MNIST, not on the class",
-                      "held-out drawings": base.n_test, "time": "", "hidden": ""})
+                      "held-out drawings": base.n_test, "time": ""})
     for r in rows:
         table.append({"rank": str(r.rank), "who": r.nickname, "accuracy": _pct(r.accuracy),
                       "per label": " · ".join(f"{k}: {_pct(v)}" for k, v in r.per_label.items()),
                       "parameters": f"{r.n_params:,}", "settings": _settings_text(r.settings),
-                      "held-out drawings": r.n_test, "time": r.created.strftime("%H:%M"),
-                      "hidden": "hidden" if r.hidden else ""})
+                      "held-out drawings": r.n_test, "time": r.created.strftime("%H:%M")})
+        if teacher is not None:
+            table[-1]["hidden"] = "hidden" if r.hidden else ""
     st.markdown("**Leaderboard**: every model scored by the server on the held-out fifth of the class's drawings")
     if not rows:
         st.caption("No model submitted yet. Train one on the Train page (on “Our class's drawings”, alone or "
                    "with the bundled digits), then press “Submit to the class leaderboard” under the finished run.")
     if table:
-        st.dataframe(table, hide_index=True, width="stretch", key="class_board_table",
-                     column_order=[c for c in table[0] if teacher is not None or c != "hidden"])
+        st.dataframe(table, hide_index=True, width="stretch", key="class_board_table")
     st.caption("A model that is right on MNIST can be wrong on our class's 7s: the default model's row shows how a "
                "model trained only on MNIST does on the drawings of this room. The held-out fifth is chosen by a "
                "hash of each drawing and never trained on.")
