@@ -18,6 +18,20 @@ from ui.app.text import literal
 LATEST = "_class_push_latest"        # the newest PushRow this session has seen
 DISMISSED = "_class_push_dismissed"  # the id of the push dismissed or opened
 TICK_S = 1.5
+# The banner floats over the top of the page, so a student scrolled down to the canvas sees it too. The
+# background follows the theme (st.context.theme), so the text stays readable in light and dark.
+_CSS = """<style>
+.st-key-class_push_banner {position: fixed; top: 3.6rem; right: 1.2rem; z-index: 999;
+  width: min(40rem, calc(100vw - 2.4rem)); background: %s; box-shadow: 0 .3rem 1.2rem rgba(0,0,0,.35); border-radius: .6rem}
+</style>"""
+
+
+def _background() -> str:
+    try:
+        dark = (st.context.theme.type or "light") == "dark"
+    except Exception:    # noqa: BLE001 - no browser context (a bare script run)
+        dark = False
+    return "#1f2430" if dark else "#ffffff"
 
 
 def _dismiss(push_id: int) -> None:
@@ -59,6 +73,7 @@ def _live_banner(pages: dict) -> None:
     page, params = push_target(latest.url, pages)
     if page is None:
         return
+    st.html(_CSS % _background())
     with st.container(border=True, key="class_push_banner"):
         c1, c2, c3 = st.columns([6, 1.2, 1.2], vertical_alignment="center")
         c1.markdown(f":material/cast_for_education: **Your teacher is showing:** {literal(latest.title or page.title)}")

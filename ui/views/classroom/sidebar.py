@@ -14,7 +14,8 @@ CLASS_PAGES = ("class", "class-wall")
 
 # A short description of a page's settings for the push's title, from the parameters its link carries.
 _DESCRIBE = {
-    "convolution": lambda q: f"{q['conv_preset']} kernel" if q.get("conv_preset") and q.get("conv_ksrc", "Preset") == "Preset" else "",
+    "convolution": lambda q: (q["conv_preset"] if "kernel" in q["conv_preset"].lower() else f"{q['conv_preset']} kernel")
+    if q.get("conv_preset") and q.get("conv_ksrc", "Preset") == "Preset" else "",
     "softmax": lambda q: q.get("sm_example", ""),
     "practice": lambda q: q.get("pr_kind", "") if q.get("pr_kind") not in (None, "Any") else "",
     "train": lambda q: f"preset {q['tr_preset']}" if q.get("tr_arch_mode") == "preset" and q.get("tr_preset") else "",

@@ -20,8 +20,8 @@ JOIN_CODE = "class_join_code"
 NICK = "class_join_nick"
 SHAPES_EXAMPLE = "circle, triangle, square, star, heart"
 _BIG_CSS = """<style>
-.st-key-class_code_big p {font-size: clamp(3rem, 9vw, 6.5rem); font-weight: 800; letter-spacing: .12em;
-  line-height: 1.05; margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, monospace}
+.st-key-class_code_big p {font-size: clamp(2.4rem, 5.6vw, 6rem); font-weight: 800; letter-spacing: .1em;
+  line-height: 1.05; margin: 0; white-space: nowrap; font-family: ui-monospace, SFMono-Regular, Menlo, monospace}
 </style>"""
 
 

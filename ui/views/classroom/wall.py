@@ -17,14 +17,14 @@ from ui.views.classroom import thumbs
 WALL = "_class_wall"          # {"code", "cursor", "revision", "rows": {id: DrawingRow}, "images": {id: (u8, png)}}
 TICK_S = 1.5
 THUMBS_KEPT = 400             # thumbnails kept in the session (the 28×28 inputs are kept for every drawing)
-PER_ROW = 8
-SHOWN = 40
+PER_ROW = 7
+SHOWN = 42
 ALL = "All"
 _CSS = """<style>
 .st-key-wall_counts [data-testid="stMetricValue"] {font-size: 2.6rem; line-height: 1.1}
 .st-key-wall_counts [data-testid="stMetricLabel"] p {font-size: 1.15rem; font-weight: 700}
 .st-key-wall_head [data-testid="stMetricValue"] {font-size: 3rem}
-.st-key-wall_grid [data-testid="stCaptionContainer"] p {font-size: 1rem}
+.st-key-wall_grid [data-testid="stCaptionContainer"] p {font-size: 1.05rem; line-height: 1.3}
 </style>"""
 
 
@@ -95,7 +95,7 @@ def _counts(rows, labels: list[str]) -> None:
         for start in range(0, len(labels), per_line):
             cols = st.columns(per_line)
             for col, k in zip(cols, labels[start:start + per_line]):
-                col.metric(literal(k), counts[k], help=f"drawings labelled {literal(k)}")
+                col.metric(literal(k), counts[k])
 
 
 def grid(rows, images: dict, key: str = "wall_grid", per_row: int = PER_ROW) -> None:
@@ -106,7 +106,7 @@ def grid(rows, images: dict, key: str = "wall_grid", per_row: int = PER_ROW) -> 
                 with col:
                     pic = thumbs.picture(images, r.id)
                     if pic is not None:
-                        st.image(pic, width=96)
+                        st.image(pic, width=104)
                     st.caption(thumbs.caption(r))
 
 
