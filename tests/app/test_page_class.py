@@ -155,3 +155,51 @@ def test_ending_the_class_asks_first_and_then_a_student_gets_one_clear_message(t
     assert "class_member" not in student.session_state
     assert texts(student).count("This class has ended") == 1
     assert not [b for b in student.button if (b.key or "").startswith("class_send_")]
+
+
+def test_removing_a_student_deletes_their_drawings_and_their_next_action_says_why(teacher, student):
+    send_bundled_digit(student)
+    teacher.switch_page(CLASS_PAGE).run()
+    next(b for b in teacher.button if (b.key or "").startswith("class_remove_")).click().run()
+    assert any("Removed" in s.value for s in teacher.success)
+    teacher.switch_page(WALL_PAGE).run()
+    assert next(m for m in teacher.metric if m.label == "Drawings").value == "0"
+    student.switch_page(CLASS_PAGE).run()
+    assert "class_member" not in student.session_state
+    assert "The teacher removed you from this class." in texts(student)
+
+
+def test_closed_joining_refuses_a_new_student_in_one_sentence(open_page, teacher):
+    teacher.switch_page(CLASS_PAGE).run()
+    teacher.button(key="class_close").click().run()
+    assert any("Joining is closed" in s.value for s in teacher.success)
+    at = open_page("app.py")
+    join(at, teacher.session_state["class_teacher"]["code"], "Late")
+    assert [e.value for e in at.error] == ["The teacher has closed joining for this class."]
+    teacher.button(key="class_open").click().run()
+    join(at, teacher.session_state["class_teacher"]["code"], "Late")
+    assert at.session_state["class_member"].nickname == "Late"
+
+
+def test_an_uploaded_picture_is_sent_with_a_small_thumbnail(teacher, student, class_db):
+    import io
+
+    from PIL import Image
+
+    from cnn_core.data.synthetic import draw_digit
+    buf = io.BytesIO()
+    Image.fromarray(draw_digit(3, pen=22, box=(0.15, 0.1, 0.85, 0.9))).save(buf, "PNG")
+    student.switch_page("pages/1_Draw_and_Predict.py").run()
+    student.radio(key="draw_source").set_value("Upload a picture").run()
+
+    student.session_state["_kept_upload_draw_upload"] = ("three.png", buf.getvalue(), "f1")
+    student.run()
+    next(s for s in student.selectbox if (s.key or "").startswith("class_label_")).select("3").run()
+    next(b for b in student.button if (b.key or "").startswith("class_send_")).click().run()
+    assert any("Sent as 3" in s.value for s in student.success)
+    store = ClassStore(class_db)
+    code = teacher.session_state["class_teacher"]["code"]
+    (row,) = store.drawings(code)
+    img28, thumb = store.drawing_images(code, [row.id])[row.id]
+    w, h = Image.open(io.BytesIO(thumb)).size
+    assert max(w, h) <= 96 and row.label == "3" and row.probs is not None and len(row.probs) == 10
