@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run dev test install install-test install-ray chromium bench bench-classroom assets default-model clean
+.PHONY: run dev test install install-test install-ray chromium postgresql bench bench-classroom assets default-model clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,7 +44,16 @@ chromium:
 	  && echo "chromium installed" || echo "chromium could not be installed; browser tests will skip"; \
 	else echo "chromium not found and cannot be installed here; browser tests will skip"; fi
 
-test: install-test chromium
+# PostgreSQL for class mode's tests (tests/pg_server.py starts a throw-away server in a temp folder).
+# Best effort like chromium: without it the PostgreSQL half of tests/classroom skips (fails under CI=true).
+postgresql:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then echo "postgresql: $$(ls -d /usr/lib/postgresql/*/bin | tail -1)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get install -y -q postgresql >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q postgresql >/dev/null 2>&1)) \
+	  && echo "postgresql installed" || echo "postgresql could not be installed; PostgreSQL tests will skip"; \
+	else echo "postgresql not found and cannot be installed here; PostgreSQL tests will skip"; fi
+
+test: install-test chromium postgresql
 	$(BIN)/python -m pytest -q tests
 
 bench: install
