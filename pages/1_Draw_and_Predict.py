@@ -7,6 +7,7 @@ from cnn_core.inference import predict
 from cnn_core.inference import preprocess
 from ui.app import errors, loaders, state
 from ui.views import plots
+from ui.views.classroom.send import send_panel
 
 bundle = state.sidebar_active_model()
 
@@ -143,6 +144,7 @@ def draw_and_predict(bundle) -> None:
             st.image(np.kron(ds.images[idx, 0], np.ones((10, 10), np.uint8)), width=CANVAS_PX,
                      caption=f"Bundled MNIST digit #{idx:,} of {len(ds):,}")
             st.markdown(f"True label: **{ds.class_names[true_label]}**")
+        send_panel(image28, locals().get("picture" if source == "Draw" else "rgba"), pred, bundle, source_text)
 
     with col_seen:
         st.subheader("What it sees")

@@ -11,6 +11,7 @@ from cnn_core.inference import evaluation
 from cnn_core.training import registry
 from ui.app import links, loaders, state
 from ui.views.train import zip_uploads
+from ui.views.classroom import class_data
 from ui.views.image_grid import image_grid
 from ui.views.train.train_charts import confusion_figure, fmt_pct
 
@@ -50,6 +51,7 @@ def data_options(bundle) -> dict:
                                      np.concatenate([parts.val.labels, parts.test.labels]), parts.test.class_names)
             opts[f"bundled held-out digits ({len(held):,}: the validation + test parts of the split)"] = lambda: held
         opts[f"bundled test split ({len(parts.test):,} digits)"] = lambda: parts.test
+    opts.update(class_data.eval_options(bundle))       # our class's drawings, when the model knows its labels
     opts["a zip of class folders (upload)"] = None
     return opts
 
