@@ -1,6 +1,7 @@
 """The Evaluate page in AppTest: the default model on the bundled held-out digits, and a trained run."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -218,3 +219,33 @@ def test_a_new_zip_of_the_same_size_and_balance_is_judged_afresh_and_invert_coun
     assert not at.exception and not at.error
     inverted = {m.label: m.value for m in at.metric}
     assert inverted["accuracy"] == second["accuracy"] and plain["accuracy"] != inverted["accuracy"]
+
+
+def _shown(widget):
+    """What the browser shows for a widget it draws afresh: the value the server sends with it, else its
+    default (a value the browser itself set before the widget went away is forgotten with it)."""
+    p = widget.proto
+    if p.set_value:
+        return p.raw_value if "raw_value" in p.DESCRIPTOR.fields_by_name and p.raw_value else list(p.value)
+    return list(p.default) if isinstance(p.default, Iterable) else p.default
+
+
+def test_k_and_the_normalisation_show_what_the_page_uses_after_waiting_for_a_zip(at):
+    """Issue 18 bug 5: choosing "a zip" stops the page before the slider and the radio are drawn; after the
+    upload they came back showing "counts" and 3 while the matrix was row-normalised and the metric top-5."""
+    images, labels = _held_out()
+    picks = np.concatenate([np.flatnonzero(labels == c)[:5] for c in range(10)])
+    at.run()
+    at.slider(key="ev_k").set_value(5).run()
+    at.radio(key="ev_norm").set_value("row-normalised").run()
+    zip_label = next(o for o in at.selectbox(key="ev_data").options if o.startswith("a zip"))
+    at.selectbox(key="ev_data").set_value(zip_label).run()
+    assert not at.get("slider")                              # the page waits for the zip
+    at.file_uploader(key="ev_zip").set_value(("d.zip", _digit_zip(images[picks], labels[picks]),
+                                               "application/zip")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "top-5 accuracy" in [m.label for m in at.metric]
+    assert _shown(at.slider(key="ev_k")) == [5]
+    radio = at.radio(key="ev_norm")
+    shown = _shown(radio)
+    assert (shown if isinstance(shown, str) else radio.options[shown]) == "row-normalised"

@@ -88,6 +88,37 @@ def keep_widget_state(name: str, keys, prefixes: tuple[str, ...] = ()) -> None:
                      if isinstance(k, str) and (k in keys or (prefixes and k.startswith(prefixes)))}
 
 
+HELD = "_held_widgets"                 # widget keys a stopped run skipped (hold_widget_values)
+
+
+def hold_widget_values(keys) -> None:
+    """Call before ``st.stop()`` skips widgets the page draws further down; call
+    ``show_held_widget_values()`` where the page goes on, before those widgets are drawn.
+
+    A stopped run keeps the widgets' values on the server but not in the browser, which forgets a
+    widget that is no longer drawn; drawn again later, it showed its default while the page used
+    the kept value (Evaluate: "counts" and k = 3 beside a row-normalised matrix and a top-5 metric).
+    Written back through the Session State API in the run that draws them again, the values travel
+    with the widgets. Those widgets must then not pass a default of their own (``widget_default``).
+    """
+    ss = st.session_state
+    ss[HELD] = sorted(set(ss.get(HELD, ())) | {k for k in keys if k in ss})
+
+
+def show_held_widget_values() -> None:
+    ss = st.session_state
+    for k in ss.pop(HELD, ()):
+        if k in ss:
+            ss[k] = ss[k]
+
+
+def widget_default(key: str, value) -> dict:
+    """``{"value": value}`` unless ``key`` already has a value: a default beside a value set through the
+    Session State API makes Streamlit log its "created with a default value but also had its value set
+    via the Session State API" warning."""
+    return {} if key in st.session_state else {"value": value}
+
+
 def digest(array) -> str:
     """A short content hash of an array (shape, dtype and bytes), for memo keys."""
     a = np.ascontiguousarray(array)
