@@ -49,8 +49,8 @@ page = st.navigation({"": [st.Page(home_page, title="Home", icon=":material/home
 # A page's settings come from the address only when the learner lands on it (ui/app/links.py).
 st.session_state[links.LANDED] = st.session_state.get("_page_now") != page.url_path
 st.session_state["_page_now"] = page.url_path
-try:
-    with errors.boundary(f"page {page.title}"):
-        page.run()
-finally:
-    links.share_control()
+# Drawn before the page: st.stop() inside a page leaves a stop request that ends the run at the next element
+# sent, so a button drawn after page.run() vanished on every page that stopped early (CSS puts it last).
+links.share_control()
+with errors.boundary(f"page {page.title}"):
+    page.run()
