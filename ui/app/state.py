@@ -77,6 +77,13 @@ def keep_widget_state(name: str, keys, prefixes: tuple[str, ...] = ()) -> None:
     puts back the values stashed by the page's last run, then stashes the current ones (a key that
     doesn't start with "_" of a widget is cleared; a plain session key is not). Only value widgets:
     buttons and uploaders cannot be set through session state.
+
+    Every kept value is also written back through the Session State API on every run. A run that
+    does not draw some of the widgets (Train with a refused zip draws no builder) makes the browser
+    forget them while the server keeps their values; two such runs in a row and the server sent
+    them back without their values, so the builder showed 1 block, no kernels, kernel size 1 while
+    the summary described the learner's network. A value written this way always travels with its
+    widget. Those widgets must not pass a default of their own (``widget_default``).
     """
     stash_key = f"_kept_{name}"
     ss = st.session_state
@@ -84,8 +91,10 @@ def keep_widget_state(name: str, keys, prefixes: tuple[str, ...] = ()) -> None:
         if k not in ss:
             ss[k] = v
     keys = set(keys)
-    ss[stash_key] = {k: ss[k] for k in list(ss)
-                     if isinstance(k, str) and (k in keys or (prefixes and k.startswith(prefixes)))}
+    kept = {k: ss[k] for k in list(ss) if isinstance(k, str) and (k in keys or (prefixes and k.startswith(prefixes)))}
+    for k, v in kept.items():
+        ss[k] = v
+    ss[stash_key] = kept
 
 
 HELD = "_held_widgets"                 # widget keys a stopped run skipped (hold_widget_values)
