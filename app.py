@@ -56,12 +56,13 @@ page = st.navigation({"": [HOME], "See inside": SEE_INSIDE, "Train": TRAIN, "Cla
 # A page's settings come from the address only when the learner lands on it (ui/app/links.py).
 st.session_state[links.LANDED] = st.session_state.get("_page_now") != page.url_path
 st.session_state["_page_now"] = page.url_path
-try:
-    with errors.boundary("class banner"):
-        banner.push_banner(PAGES)          # only for a student in a class: what the teacher is showing
-    with errors.boundary(f"page {page.title}"):
-        page.run()
-finally:
-    links.share_control()
-    with errors.boundary("class box"):
-        class_sidebar.class_sidebar(page, PAGES)
+# Drawn before the page: st.stop() inside a page leaves a stop request that ends the run at the next element
+# sent, so anything drawn after page.run() vanished on every page that stopped early (CSS puts the share
+# button and the class box last in the sidebar).
+links.share_control()
+with errors.boundary("class box"):
+    class_sidebar.class_sidebar(page, PAGES)
+with errors.boundary("class banner"):
+    banner.push_banner(PAGES)          # only for a student in a class: what the teacher is showing
+with errors.boundary(f"page {page.title}"):
+    page.run()
