@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui.app import errors, links
 
-from ui.views import home
+from ui.views import accessible_style, home
 from ui.views.classroom import banner, sidebar as class_sidebar
 
 # The menu (top right) carries the light / dark theme switch; with toolbarMode "minimal" it is shown
@@ -20,8 +20,10 @@ st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:",
 # a tenth of the screen.
 # Plotly's own toolbar is hidden: on hover it covered chart titles and the confusion matrix's top row.
 # Zoom by dragging and reset by double-clicking still work; Streamlit's full-screen button stays.
+# accessible_style: contrast, heading sizes and the keyboard focus ring, in both themes (see there).
 st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}"
-            ".js-plotly-plot .modebar-container{display:none !important}</style>", unsafe_allow_html=True)
+            ".js-plotly-plot .modebar-container{display:none !important}"
+            + accessible_style.CSS + "</style>", unsafe_allow_html=True)
 
 # Material icons, not emoji: they come with Streamlit's own font, so they draw in every browser
 # (emoji need a colour-emoji font, which many Linux machines lack: they showed as empty boxes).
