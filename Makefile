@@ -22,7 +22,7 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# Optional: runs and sweeps on a Ray cluster (README: "A class on several servers"); `make test` installs it too.
+# Optional: runs and sweeps on a Ray cluster (docs/deployment.md); `make test` installs it too.
 install-ray: install
 	$(BIN)/pip install -q "ray[client]==2.60.0"
 

@@ -1,4 +1,4 @@
-"""`python -m benchmarks [area ...] [--quick]`: run the benchmarks and print README-ready lines."""
+"""`python -m benchmarks [area ...] [--quick]`: run the benchmarks and print lines ready for docs/benchmarks.md."""
 from __future__ import annotations
 
 import argparse
