@@ -48,6 +48,7 @@ class ClassStudent(Student):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.metrics: dict[str, str] = {}
+        self.texts: list[bytes] = []            # every element of the last runs, serialised (to look for text)
         self.nickname = ""
         self.sends: list[float] = []            # wall-clock time of each press of "Send to the class"
 
@@ -64,6 +65,8 @@ class ClassStudent(Student):
         super()._handle(kind, msg)
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             el = msg.delta.new_element
+            self.texts.append(el.SerializeToString())
+            del self.texts[:-400]
             if el.WhichOneof("type") == "metric":
                 self.metrics[el.metric.label] = el.metric.body
 
@@ -84,6 +87,11 @@ class ClassStudent(Student):
         t = time.time()
         await self.press("Send to the class", "send")
         self.sends.append(t)
+
+    def shows(self, text: str) -> bool:
+        """Whether any element received lately holds ``text`` (markdown, a table's cells, a metric)."""
+        needle = text.encode()
+        return any(needle in t for t in self.texts)
 
 
 async def _student(k: int, base: str, stats: Stats, pool, drawings, deadline: float, ramp: float, code: str,
