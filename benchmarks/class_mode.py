@@ -111,15 +111,19 @@ async def _student(k: int, base: str, stats: Stats, pool, drawings, deadline: fl
                 await asyncio.sleep(0.2)
             return
         await s.open_page("draw")
-        i = 0
+        i, due, sent = 0, False, set()
         next_at = time.perf_counter() + rng.uniform(0, STROKE_EVERY_S)
         while True:
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
             if time.perf_counter() >= deadline:
                 return
             await s.stroke(i)
-            if i % SEND_EVERY == SEND_EVERY - 1:
+            shown = i % len(s.drawings)
+            due = due or i % SEND_EVERY == SEND_EVERY - 1
+            if due and shown not in sent:        # a student sends a drawing once (the page says "Sent" after)
                 await s.send()
+                sent.add(shown)
+                due = False
             i += 1
             next_at = max(next_at + STROKE_EVERY_S, time.perf_counter())
     except ActionError as exc:
