@@ -1,8 +1,8 @@
 """Class mode: a class that draws, moderates, trains and compares models together.
 
 Plain library (no streamlit): ``ClassStore`` over SQLAlchemy Core, SQLite by default and
-PostgreSQL for several app servers, with its schema versioned by Alembic (``migrations/``). The
-contract with the UI is ../../notes/classroom-api.md (in the project notes).
+PostgreSQL for several app servers, with its schema versioned by Alembic (``migrations/``). README.md
+beside this file lists the calls.
 """
 from cnn_core.classroom.access import JoinAttempts, normalise_code
 from cnn_core.classroom.database import default_store_url

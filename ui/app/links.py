@@ -182,9 +182,22 @@ _SHARE_HTML = """
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(link).then(function () {
         note.textContent = "Link copied: paste it to share this view.";
-      }, shown);
-    } else { shown(); }
+        watch(link);
+      }, function () { shown(); watch(link); });
+    } else { shown(); watch(link); }
   });
+  // The note and the link shown to copy describe one address: once a setting changes it (publish()
+  // rewrites the address bar), they are out of date and go back to the plain note.
+  const plain = note.textContent;
+  let timer = null;
+  function watch(link) {
+    if (timer) clearInterval(timer);
+    timer = setInterval(function () {
+      if (window.location.href === link) return;
+      clearInterval(timer); timer = null;
+      note.textContent = plain; field.style.display = "none"; field.value = "";
+    }, 400);
+  }
 })();
 </script>
 """
@@ -200,7 +213,14 @@ def shareable_path(url_path: str) -> str:
     return path + ("?" + urlencode(params) if params else "")
 
 
+SHARE_KEY = "cnnx_share"
+# The button is drawn first (see app.py) and shown last in the sidebar, below the page's own controls.
+_SHARE_CSS = (f"<style>[data-testid='stSidebarUserContent'] [data-testid='stVerticalBlock'] > "
+              f":has(> .st-key-{SHARE_KEY}), .st-key-{SHARE_KEY}{{order:99}}</style>")
+
+
 def share_control() -> None:
-    """The sidebar's "Copy link to this view" button."""
-    with st.sidebar:
-        st.html(_SHARE_HTML, unsafe_allow_javascript=True)
+    """The sidebar's "Copy link to this view" button. Call it before the page runs: a page that stops
+    early (st.stop) sends nothing more in that run."""
+    with st.sidebar.container(key=SHARE_KEY):
+        st.html(_SHARE_CSS + _SHARE_HTML, unsafe_allow_javascript=True)
