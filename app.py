@@ -4,16 +4,21 @@
 chosen page inside it, so page config and navigation live here and nowhere else. The pages
 themselves stay plain scripts, one file each, in pages/.
 """
+from pathlib import Path
+
 import streamlit as st
 
-from ui.app import errors, links
+from ui.app import errors, links, touch
 
 from ui.views import accessible_style, home
 from ui.views.classroom import banner, sidebar as class_sidebar
 
 # The menu (top right) carries the light / dark theme switch; with toolbarMode "minimal" it is shown
 # only when the page config gives it an item, hence "About".
-st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide",
+# The tab icon is a file of ours (scripts/make_favicon.py): a Material-symbol icon made the browser fetch
+# it from Google's font host on every rerun, which fails offline.
+FAVICON = str(Path(__file__).resolve().parent / "assets" / "favicon.png")
+st.set_page_config(page_title="CNN Explorer", page_icon=FAVICON, layout="wide",
                    menu_items={"About": "**CNN Explorer**: open a convolutional neural network and see how it sees. "
                                         "Switch between the light and the dark theme under *Settings* in this menu."})
 # Less empty space above each page's title: at 1280×800 (a projector) the default top padding takes
@@ -24,6 +29,7 @@ st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:",
 st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}"
             ".js-plotly-plot .modebar-container{display:none !important}"
             + accessible_style.CSS + "</style>", unsafe_allow_html=True)
+touch.install()
 
 # Material icons, not emoji: they come with Streamlit's own font, so they draw in every browser
 # (emoji need a colour-emoji font, which many Linux machines lack: they showed as empty boxes).
