@@ -6,7 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 from cnn_core.inference import predict
 from cnn_core.inference import preprocess
 from ui.app import errors, loaders, state
-from ui.views import plots
+from ui.views import chart_alt, plots
 
 bundle = state.sidebar_active_model()
 
@@ -151,8 +151,8 @@ def draw_and_predict(bundle) -> None:
         if image28 is None:
             st.info(hint or "No input yet.")
         else:
-            st.plotly_chart(plots.heatmap(image28, value_name="pixel", height=270, colorbar=False),
-                            key="draw_input_heatmap")
+            chart_alt.show_heatmap(plots.heatmap(image28, value_name="pixel", height=270, colorbar=False),
+                                   image28, key="draw_input_heatmap", name="input", kind="image")
             st.caption("The model's 28×28 input: 0 = black, 1 = white. Hover a pixel for its value.")
             if steps is not None:
                 with st.expander("How the picture became 28×28", expanded=False):
