@@ -7,6 +7,7 @@ from cnn_core.inference import predict
 from cnn_core.inference import preprocess
 from ui.app import errors, loaders, state
 from ui.views import chart_alt, plots
+from ui.views.classroom.send import send_panel
 
 bundle = state.sidebar_active_model()
 
@@ -145,6 +146,7 @@ def draw_and_predict(bundle) -> None:
                      caption=f"Bundled MNIST digit #{idx:,} of {len(ds):,}",
                      alt=f"a handwritten {ds.class_names[true_label]}, white on black, enlarged from 28×28 pixels")
             st.markdown(f"True label: **{ds.class_names[true_label]}**")
+        send_panel(image28, locals().get("picture" if source == "Draw" else "rgba"), pred, bundle, source_text)
 
     with col_seen:
         st.header("What it sees")

@@ -12,6 +12,7 @@ from cnn_core.training import registry
 from ui.app import links, loaders, state
 from ui.views.train import zip_uploads
 from ui.views import chart_alt
+from ui.views.classroom import class_data
 from ui.views.image_grid import image_grid
 from ui.views.train.train_charts import confusion_figure, fmt_pct
 
@@ -51,6 +52,7 @@ def data_options(bundle) -> dict:
                                      np.concatenate([parts.val.labels, parts.test.labels]), parts.test.class_names)
             opts[f"bundled held-out digits ({len(held):,}: the validation + test parts of the split)"] = lambda: held
         opts[f"bundled test split ({len(parts.test):,} digits)"] = lambda: parts.test
+    opts.update(class_data.eval_options(bundle))       # our class's drawings, when the model knows its labels
     opts["a zip of class folders (upload)"] = None
     return opts
 
@@ -106,14 +108,21 @@ else:
     except data.DataError as exc:
         st.error(str(exc))
         ds = None
+# Settings drawn below the stop: kept, and shown as kept when the page goes on (state.hold_widget_values).
+HELD = ["ev_k", "ev_norm", "ev_true", "ev_pred"]
 if ds is None:
+    state.hold_widget_values(HELD)
     st.stop()
 if tuple(ds.input_shape) != tuple(bundle.spec["input_shape"]) or ds.num_classes != int(bundle.spec["num_classes"]):
     st.error(f"This data set has {ds.input_shape} images in {ds.num_classes} classes; the model expects "
              f"{tuple(bundle.spec['input_shape'])} in {bundle.spec['num_classes']}. Choose another data set.")
+    state.hold_widget_values(HELD)
     st.stop()
 
-cache_key = (id(bundle.model), choice, len(ds), int(ds.labels.sum()))
+# The images and labels themselves are in the key: two zips of the same size and balance, or one read
+# with and without "invert", are different data sets (hashing 10,000 digits takes a few milliseconds).
+state.show_held_widget_values()
+cache_key = (id(bundle.model), choice, state.digest(ds.images), state.digest(ds.labels))
 cached = st.session_state.get("_ev_cache")
 if not cached or cached[0] != cache_key:
     with st.spinner(f"Classifying {len(ds):,} images…"):
@@ -128,7 +137,7 @@ c = st.columns(4)
 c[0].metric("accuracy", fmt_pct(ev.accuracy), help=f"{int((preds == ev.labels).sum()):,} of {len(ds):,} correct")
 kmax = min(5, K)
 links.keep_valid("ev_k", range(1, kmax + 1))
-top_k = c[1].slider("k", 1, kmax, min(3, kmax), key="ev_k")
+top_k = c[1].slider("k", 1, kmax, key="ev_k", **state.widget_default("ev_k", min(3, kmax)))
 c[2].metric(f"top-{top_k} accuracy", fmt_pct(ev.top_k(top_k)),
             help="The true class is among the k most probable classes.")
 c[3].metric("mistakes", f"{int((preds != ev.labels).sum()):,}")

@@ -129,8 +129,15 @@ st.caption("Each layer receives δ = ∂L/∂(its output) from the layer above, 
            "red: raising it would lower the loss; white: no effect.")
 order = [s.index for s in reversed(tr.steps)]
 first_conv = next((s.index for s in tr.steps if s.kind == "conv2d"), order[0])
-links.keep_valid(K + "layer", order)                  # a layer this network does not have
-chosen = st.selectbox("Layer", order, index=order.index(first_conv), key=K + "layer",
+links.keep_valid(K + "layer", order)                  # a link's layer this network does not have
+# Another network has other layers under the same numbers: start on its first conv layer, written through
+# the Session State API so the box shows it (a kept index showed the old network's label beside the new
+# network's panel, and the browser's stale label then came back as a value no option matched).
+if st.session_state.get(K + "layer_net") != signature:
+    if st.session_state.get(K + "layer_net") is not None or K + "layer" not in st.session_state:
+        st.session_state[K + "layer"] = first_conv
+    st.session_state[K + "layer_net"] = signature
+chosen = st.selectbox("Layer", order, key=K + "layer",
                       format_func=lambda i: f"layer {i + 1}: {tr.steps[i].name}")
 step = tr.steps[chosen]
 st.plotly_chart(bv.signed_maps(step.grad_output, title=f"Incoming gradient δ = ∂L/∂output of layer {chosen + 1}",

@@ -19,6 +19,8 @@ BLURBS = {
     "train": "Pick data, architecture and knobs; train in the background and watch the curves move.",
     "evaluate": "Confusion matrix, precision / recall / F1, top-k accuracy and the most confident mistakes.",
     "sweep": "Grid searches over kernel count, learning rate or dropout, as the source documents ran them.",
+    "class": "Start a class (or join your teacher's with a code): everyone's drawings on one wall, a class data "
+             "set to train on, and a leaderboard.",
 }
 
 
