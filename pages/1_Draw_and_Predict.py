@@ -175,6 +175,7 @@ def draw_and_predict(bundle) -> None:
                 st.markdown(":material/check_circle: **Right**: that is the true label." if pred.label == true_label
                             else f":material/cancel: **Wrong**: the true label is **{names[true_label]}**.")
             st.plotly_chart(plots.prob_bars(pred.probs, names, height=280), key="draw_probs")
+            chart_alt.describe(chart_alt.bars_summary(pred.probs, names))
             z = pred.logits.astype(np.float64) - float(pred.logits.max())   # shifting all logits changes nothing
             st.caption(r"Softmax turns the ten logits $z$ into probabilities $p_i = e^{z_i} / \sum_j e^{z_j}$. "
                        f"With the logits shifted so the largest is 0 (which changes nothing): "

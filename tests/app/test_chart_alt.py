@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ui.views.chart_alt import confusion_summary, heatmap_summary
+from ui.views.chart_alt import bars_summary, confusion_summary, heatmap_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,6 +44,12 @@ def test_a_confusion_matrix_counts_the_diagonal_and_names_the_worst_confusions()
         "(correct, 85.0%); largest confusions: 2 of class b predicted as c, 1 of class a predicted as b.")
 
 
+def test_probability_bars_name_the_largest_classes_and_the_rest():
+    p = np.array([0.02, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.9, 0.0, 0.03])
+    assert bars_summary(p, range(10)) == ("Probabilities of the 10 classes, largest first: 7 90.0 %, 1 5.0 %, "
+                                          "9 3.0 %; the other 7 classes together 2.0 %.")
+
+
 def test_a_non_grid_is_refused():
     with pytest.raises(ValueError, match="2-D"):
         heatmap_summary(np.zeros(5), "vector")
@@ -73,3 +79,11 @@ def test_the_grids_show_as_tables_on_request(open_page):
     frames = [df.value for df in at.dataframe]
     products = next(f for f in frames if f.shape == (3, 3) and f.to_numpy()[1, 1] == 105 * 5)
     assert list(products.columns) == ["1", "2", "3"] and float(products.to_numpy()[1, 2]) == -102
+
+
+def test_the_draw_page_describes_its_input_and_its_answer(open_page):
+    at = open_page(str(ROOT / "pages" / "1_Draw_and_Predict.py"))
+    at.radio(key="draw_source").set_value("Random bundled digit").run()
+    texts = _described(at)
+    assert any(t.startswith('<p class="cnnx-sr-only">28×28 input; ink in rows ') for t in texts), texts
+    assert any("Probabilities of the 10 classes, largest first: " in t for t in texts), texts

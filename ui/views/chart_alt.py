@@ -97,6 +97,17 @@ def confusion_summary(cm, class_names) -> str:
     return text + "."
 
 
+def bars_summary(probs, class_names, *, top: int = 3) -> str:
+    """Probability bars in words: the ``top`` classes with their share, and what the rest add up to."""
+    p = np.asarray(probs, dtype=float)
+    names = [str(c) for c in class_names]
+    order = np.argsort(-p, kind="stable")
+    shown = ", ".join(f"{names[i]} {p[i] * 100:.1f} %" for i in order[:top])
+    rest = float(p[order[top:]].sum())
+    tail = f"; the other {len(p) - top} classes together {rest * 100:.1f} %" if len(p) > top else ""
+    return f"Probabilities of the {len(p)} classes, largest first: {shown}{tail}."
+
+
 def describe(text: str, where=None) -> None:
     """Put ``text`` in the page for screen readers only (escaped: it may hold class names from a user's data)."""
     (where or st).html(f'<p class="cnnx-sr-only">{html.escape(text)}</p>')
