@@ -9,7 +9,7 @@ from streamlit_drawable_canvas import st_canvas
 from cnn_core.inference import predict
 from cnn_core.inference import preprocess
 from ui.app import errors, loaders, state
-from ui.views import camera, plots
+from ui.views import camera, chart_alt, plots
 from ui.views.classroom.send import send_panel
 
 bundle = state.sidebar_active_model()
@@ -212,8 +212,8 @@ def draw_and_predict(bundle) -> None:
         if image28 is None:
             st.info(hint or "No input yet.")
         else:
-            st.plotly_chart(plots.heatmap(image28, value_name="pixel", height=270, colorbar=False),
-                            key="draw_input_heatmap")
+            chart_alt.show_heatmap(plots.heatmap(image28, value_name="pixel", height=270, colorbar=False),
+                                   image28, key="draw_input_heatmap", name="input", kind="image")
             st.caption("The model's 28×28 input: 0 = black, 1 = white. Hover a pixel for its value.")
             if steps is not None:
                 with st.expander("How the picture became 28×28", expanded=False):
@@ -234,6 +234,7 @@ def draw_and_predict(bundle) -> None:
                 st.markdown(":material/check_circle: **Right**: that is the true label." if pred.label == true_label
                             else f":material/cancel: **Wrong**: the true label is **{names[true_label]}**.")
             st.plotly_chart(plots.prob_bars(pred.probs, names, height=280), key="draw_probs")
+            chart_alt.describe(chart_alt.bars_summary(pred.probs, names))
             z = pred.logits.astype(np.float64) - float(pred.logits.max())   # shifting all logits changes nothing
             st.caption(r"Softmax turns the ten logits $z$ into probabilities $p_i = e^{z_i} / \sum_j e^{z_j}$. "
                        f"With the logits shifted so the largest is 0 (which changes nothing): "

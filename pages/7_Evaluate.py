@@ -11,6 +11,7 @@ from cnn_core.inference import evaluation
 from cnn_core.training import registry
 from ui.app import links, loaders, state
 from ui.views.train import zip_uploads
+from ui.views import chart_alt
 from ui.views.classroom import class_data
 from ui.views.image_grid import image_grid
 from ui.views.train.train_charts import confusion_figure, fmt_pct
@@ -174,6 +175,10 @@ with left:
     shown_cell = (names.index(st.session_state["ev_true"]), names.index(st.session_state["ev_pred"]))
     st.plotly_chart(confusion_figure(cm, names, mode == "row-normalised", shown_cell), key="ev_cm",
                     on_select="rerun", selection_mode="points", width="stretch")
+    chart_alt.describe(chart_alt.confusion_summary(cm, names))
+    norm = mode == "row-normalised"
+    chart_alt.table_toggle({"": cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if norm else cm}, key="ev_cm",
+                           digits=3 if norm else 0, row_labels=names, col_labels=names, row_name="true class")
 with right:
     st.header("Images in a cell")
     st.caption("Click a cell of the matrix, or pick it here.")

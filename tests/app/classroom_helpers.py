@@ -19,7 +19,7 @@ def class_db(tmp_path, monkeypatch):
 def texts(at) -> str:
     """Everything the page wrote as text, markdown, caption, message or metric, one string."""
     parts = []
-    for group in (at.markdown, at.caption, at.text, at.error, at.warning, at.info, at.success, at.subheader,
+    for group in (at.markdown, at.caption, at.text, at.error, at.warning, at.info, at.success, at.header, at.subheader,
                   at.title, at.code):
         parts += [str(e.value) for e in group]
     parts += [f"{m.label} {m.value}" for m in at.metric]

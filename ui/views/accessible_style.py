@@ -35,4 +35,6 @@ CSS = (
     # Text for screen readers only (chart descriptions, ui/views/chart_alt.py): in the page, not on screen.
     ".cnnx-sr-only{position:absolute !important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
     "clip:rect(0,0,0,0);clip-path:inset(50%);white-space:nowrap;border:0}"
+    # ... and its element's slot out of the column's flex flow: an empty slot still took a 1rem gap.
+    "[data-testid='stElementContainer']:has(> [data-testid='stHtml'] > .cnnx-sr-only){position:absolute}"
 )

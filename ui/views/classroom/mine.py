@@ -49,7 +49,7 @@ def my_drawings() -> None:
             with col:
                 pic = thumbs.picture(images, row.id)
                 if pic is not None:
-                    st.image(pic, width=84)
+                    st.image(pic, width=84, alt=f"your drawing, labelled {row.label}")
                 st.caption(thumbs.caption(row, who=False))
                 st.button("Withdraw", key=f"class_withdraw_{row.id}", on_click=_withdraw, args=(row.id,),
                           icon=":material/undo:")

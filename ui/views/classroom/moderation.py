@@ -73,7 +73,7 @@ def drawings_grid(t: dict) -> None:
             with col:
                 pic = thumbs.picture(images, row.id)
                 if pic is not None:
-                    st.image(pic, width=84)
+                    st.image(pic, width=84, alt=f"drawing #{row.id}, labelled {row.label}")
                 st.caption(f"#{row.id} · " + thumbs.caption(row))
                 c1, c2 = st.columns(2)
                 if row.hidden:

@@ -143,7 +143,8 @@ def join_card(t: dict) -> None:
         st.caption("or open the join link (or scan the QR code):")
         st.code(link, language=None)
     with right:
-        st.image(qr_png(link), caption="Scan to join", width=260)
+        st.image(qr_png(link), caption="Scan to join", width=260,
+                 alt="QR code of the link to join this class")
 
 
 def teacher_link_once() -> None:
@@ -160,7 +161,7 @@ def teacher_link_once() -> None:
 
 
 def class_heading(name: str, info=None) -> None:
-    st.subheader(f"Class {literal(name)}")
+    st.header(f"Class {literal(name)}")
     if info is not None:
         left = info.expires.strftime("%H:%M UTC")
         st.caption(f"{info.n_students} student(s) · labels: {literal(', '.join(info.labels))} · "

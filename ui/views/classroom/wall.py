@@ -106,7 +106,7 @@ def grid(rows, images: dict, key: str = "wall_grid", per_row: int = PER_ROW) -> 
                 with col:
                     pic = thumbs.picture(images, r.id)
                     if pic is not None:
-                        st.image(pic, width=104)
+                        st.image(pic, width=104, alt=f"a drawing labelled {r.label}")
                     st.caption(thumbs.caption(r))
 
 

@@ -129,7 +129,7 @@ def _hardest(rows, probs: dict, labels: list[str], w: dict) -> None:
             with col:
                 pic = wall.thumbs.picture(w["images"], r.id)
                 if pic is not None:
-                    st.image(pic, width=96)
+                    st.image(pic, width=96, alt=f"a drawing labelled {r.label}, p = {pt:.0%}")
                 st.caption(f"**{literal(r.label)}**: p = {pt:.0%} · {literal(r.nickname)}")
 
 
@@ -147,7 +147,7 @@ def analysis() -> None:
     own = st.session_state.get(state.ACTIVE_MODEL)
     active = class_probs("active", own, w, labels) if own is not None else None
     students = _stored_probs(rows, labels)
-    st.subheader("How the models do on our drawings")
+    st.header("How the models do on our drawings")
     c = st.columns(3)
     c[0].metric("Default model (MNIST)", _accuracy(rows, default, labels),
                 help="Trained on MNIST only." if default is not None else
@@ -166,6 +166,6 @@ def analysis() -> None:
         return
     which = st.radio("Confusion matrix of", choices, horizontal=True, key="wall_cm_model")
     probs = {DEFAULT: default, ACTIVE: active, STUDENTS: students}[which]
-    st.subheader("The class's confusion matrix")
+    st.header("The class's confusion matrix")
     _matrix(rows, probs, labels, w)
     _hardest(rows, probs, labels, w)
