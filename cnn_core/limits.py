@@ -40,6 +40,7 @@ MAX_BATCH_ACTIVATION_MB = _env_int("MAX_BATCH_ACTIVATION_MB", 2048)
 MAX_CHECKPOINT_MB = _env_int("MAX_CHECKPOINT_MB", 100)         # a .safetensors checkpoint
 MAX_CHECKPOINT_HEADER_KB = _env_int("MAX_CHECKPOINT_HEADER_KB", 1024)  # its JSON header (spec + meta)
 MAX_ZIP_MB = _env_int("MAX_ZIP_MB", 100)                       # a zip of class folders
+MAX_ZIP_EXPANDED_MB = _env_int("MAX_ZIP_EXPANDED_MB", 300)     # its entries' uncompressed sizes, summed
 MAX_ZIP_DECODED_MB = _env_int("MAX_ZIP_DECODED_MB", 256)       # its images decoded (RGB, at the chosen size)
 MAX_ZIP_LOADS = _env_int("MAX_ZIP_LOADS", 2)                    # zips decoded at once, whole server
 MAX_IMAGE_MB = _env_int("MAX_IMAGE_MB", 20)                    # a picture on the Draw page

@@ -140,9 +140,10 @@ if st.session_state.get(K + "layer_net") != signature:
 chosen = st.selectbox("Layer", order, key=K + "layer",
                       format_func=lambda i: f"layer {i + 1}: {tr.steps[i].name}")
 step = tr.steps[chosen]
+outputs = class_names if chosen == len(tr.steps) - 1 else None     # the last layer's units are the classes
 st.plotly_chart(bv.signed_maps(step.grad_output, title=f"Incoming gradient δ = ∂L/∂output of layer {chosen + 1}",
-                               name="δ", height=260), key=K + "fig_in")
-param = bv.arithmetic_panel(step, f"{K}l{chosen}_")
+                               name="δ", height=260, labels=outputs), key=K + "fig_in")
+param = bv.arithmetic_panel(step, f"{K}l{chosen}_", outputs)
 
 # --- 4. update ----------------------------------------------------------------------------------------
 st.header("4 · Update: W ← W − η·∂L/∂W")

@@ -84,3 +84,37 @@ def test_kept_settings_log_no_default_value_warning(open_page, caplog, monkeypat
             at.run()
     assert not at.exception
     assert not [r.getMessage() for r in caplog.records if "created with a default value" in r.getMessage()]
+
+
+def test_a_pt_checkpoint_gets_the_apps_own_sentence_not_streamlits_chip(at):
+    """Bug 8: the uploader accepted .safetensors only, so a .pt file got Streamlit's "files are not allowed" chip
+    and no reason; it is accepted and refused by the app, which says why."""
+    import io
+
+    import torch
+    up = at.file_uploader(key="tr_ckpt")
+    assert {".pt", ".pth", ".safetensors"} <= set(up.proto.type)
+    buf = io.BytesIO()
+    torch.save({"w": torch.zeros(2)}, buf)
+    up.set_value(("model.pt", buf.getvalue(), "application/octet-stream")).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "can run code when opened, so the app never opens it" in errors[0], errors
+    assert "active_model" not in at.session_state or at.session_state["active_model"] is None
+
+
+def test_the_zip_expansion_cap_is_one_value_in_limits_with_its_variable(monkeypatch):
+    """Bug 8: the 300 MB cap on a zip's uncompressed size was a literal in folders.py, in no table and with no
+    variable; it is limits.MAX_ZIP_EXPANDED_MB, read from $CNN_EXPLORER_MAX_ZIP_EXPANDED_MB."""
+    import subprocess
+    import sys
+
+    from cnn_core import limits
+    from cnn_core.data import folders
+    assert limits.MAX_ZIP_EXPANDED_MB == 300
+    monkeypatch.setattr(limits, "MAX_ZIP_EXPANDED_MB", 7)
+    assert folders.ZipLimits().max_total_bytes == 7 * 2 ** 20
+    out = subprocess.run([sys.executable, "-c", "from cnn_core import limits; print(limits.MAX_ZIP_EXPANDED_MB)"],
+                         env={"CNN_EXPLORER_MAX_ZIP_EXPANDED_MB": "900", "PATH": ""}, capture_output=True, text=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.stdout.strip() == "900", out.stderr

@@ -34,3 +34,34 @@ def test_link_copied_goes_once_a_setting_changes_and_the_button_stays_last(brows
     expect(page.get_by_text("Opens this page with these settings")).to_be_visible()
     assert_no_exception(page)
     ctx.close()
+
+
+def _text_sizes(page, chart_key: str) -> list[float]:
+    """Font sizes (px, as drawn) of the cell texts in a plotly chart."""
+    return page.evaluate("""(key) => Array.from(document.querySelectorAll(`.st-key-${key} svg text`))
+        .filter(t => t.textContent.trim() && !t.closest('.infolayer') && !t.closest('.xtick') && !t.closest('.ytick'))
+        .map(t => parseFloat(getComputedStyle(t).fontSize) * (t.getScreenCTM() ? t.getScreenCTM().a : 1))""", chart_key)
+
+
+def test_the_convolution_sum_is_on_the_first_screen_and_5x5_products_are_readable(browser, app_url):
+    """Bug 9: at 1280×800 the written-out sum was below the fold (the README says it fits), and a 5×5 kernel's
+    products were written at about 8 px."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/convolution?conv_slider=1")           # a link: the settings are folded away
+    wait_for_app(page, timeout=60_000)
+    total = page.locator("[data-testid='conv-sum']")
+    expect(total).to_be_visible(timeout=30_000)
+    box = total.bounding_box()
+    assert box["y"] + box["height"] <= 800, f"the sum ends at {box['y'] + box['height']:.0f} px"
+    page.get_by_text("Settings: input, kernel, stride and padding").click()
+    page.get_by_text("Type it in").click()
+    wait_for_app(page)
+    page.get_by_label("Kernel size").click() if page.get_by_label("Kernel size").count() else None
+    page.get_by_role("option", name="5", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_text("Step 1 of")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)       # plotly draws the new grid after the script has run
+    sizes = _text_sizes(page, "conv_fig_prod")
+    assert len(sizes) >= 25 and min(sizes) >= 11, sizes[:5]
+    assert_no_exception(page)
+    ctx.close()

@@ -121,11 +121,11 @@ def show_held_widget_values() -> None:
             ss[k] = ss[k]
 
 
-def widget_default(key: str, value) -> dict:
-    """``{"value": value}`` unless ``key`` already has a value: a default beside a value set through the
-    Session State API makes Streamlit log its "created with a default value but also had its value set
-    via the Session State API" warning."""
-    return {} if key in st.session_state else {"value": value}
+def widget_default(key: str, value, arg: str = "value") -> dict:
+    """``{arg: value}`` unless ``key`` already has a value (``arg="index"`` for a selectbox): a default
+    beside a value set through the Session State API (a link, a kept setting) makes Streamlit log its
+    "created with a default value but also had its value set via the Session State API" warning."""
+    return {} if key in st.session_state else {arg: value}
 
 
 def digest(array) -> str:

@@ -21,7 +21,9 @@ K = "conv_"
 SLIDER, PLAYING, TICK, SPEED, SKIP = K + "slider", K + "playing", K + "tick", K + "speed", K + "skip"
 TO_INK = K + "to_ink"   # set when the page opens on a new drawing: start at the first window that sees ink
 CH_SCALES = ["Reds", "Greens", "Blues"]
-GRID_H = 280   # px: input, products and map side by side fit a 1280×800 screen with the sum below
+# px: input, products and map side by side, with the written-out sum below them, all on a 1280×800 screen
+# (at 280 the sum ended at 846 px, below the fold).
+GRID_H = 230
 
 
 def playing() -> bool:
@@ -126,13 +128,18 @@ def _draw_position(setup, full, k: int, *, rgb: bool, digits: int, busy) -> None
             setup.padded[0], key=K + "fig_in", name="input" + (f", zero-padded by {p}" if p else "")
             + f"; the window covers rows {r0 + 1}–{r0 + f}, columns {c0 + 1}–{c0 + f}", where=g1, table=False,
             digits=digits)
-        txt = [[f"{fmt_factor(x, digits)}·{fmt_factor(wt, digits)}<br>= {fmt(pr, digits)}"
-                for x, wt, pr in zip(xr, wr, prr)]
-               for xr, wr, prr in zip(cell.window[0], cell.kernel[0], cell.products[0])]
+        # Up to 3×3 each cell writes "x·w = product"; a bigger kernel leaves room for the product only (written
+        # out in full it was squeezed to about 8 px): the factors are in the input's window and the kernel.
+        if f <= 3:
+            txt = [[f"{fmt_factor(x, digits)}·{fmt_factor(wt, digits)}<br>= {fmt(pr, digits)}"
+                    for x, wt, pr in zip(xr, wr, prr)]
+                   for xr, wr, prr in zip(cell.window[0], cell.kernel[0], cell.products[0])]
+        else:
+            txt = [[fmt(pr, 2) for pr in prr] for prr in cell.products[0]]
         chart_alt.show_heatmap(
             lp.grid(cell.products[0], title="Products: input · kernel", colorscale="RdBu", zmid=0,
                     zmin=prod_lim[0], zmax=prod_lim[1], text=txt, height=GRID_H, hover_name="product",
-                    text_size=12 if f <= 3 else 9),
+                    text_size=12),
             cell.products[0], key=K + "fig_prod", name="products of the window and the kernel", where=g2,
             table=False, digits=digits)
         chart_alt.show_heatmap(
@@ -141,7 +148,7 @@ def _draw_position(setup, full, k: int, *, rgb: bool, digits: int, busy) -> None
                     rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)], height=GRID_H),
             so_far, key=K + "fig_out", name=f"feature map so far (this step writes row {r + 1}, column {c + 1})",
             where=g3, table=False, digits=digits)
-        with st.container(border=True):
+        with st.container(border=True, gap="small"):
             st.markdown("**The sum, written out** (bias last):")
             st.markdown(f"<div data-testid='conv-sum' style='font-size:1.05rem'>{cell.written_sum(include_bias=True)}</div>",
                         unsafe_allow_html=True)

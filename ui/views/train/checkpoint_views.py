@@ -34,7 +34,9 @@ def run_model_actions(run, bundle) -> None:
 def load_saved_model() -> None:
     """The "Load a saved model" expander: a .safetensors file becomes the active model on every page."""
     with st.expander("Load a saved model (.safetensors)"):
-        up = st.file_uploader("Checkpoint", type=["safetensors"], key="tr_ckpt",
+        # .pt / .pth are accepted only to be refused with the app's own reason (a pickle can run code), not
+        # Streamlit's bare "files are not allowed".
+        up = st.file_uploader("Checkpoint", type=["safetensors", "pt", "pth"], key="tr_ckpt",
                               max_upload_size=limits.MAX_CHECKPOINT_MB,
                               help="A file downloaded from this page (weights + architecture). Nothing in it can run "
                                    "code: it holds only tensors and JSON.")
