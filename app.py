@@ -6,7 +6,7 @@ themselves stay plain scripts, one file each, in pages/.
 """
 import streamlit as st
 
-from ui.app import errors, links
+from ui.app import errors, links, state
 
 from ui.views import home
 
@@ -51,6 +51,7 @@ st.session_state[links.LANDED] = st.session_state.get("_page_now") != page.url_p
 st.session_state["_page_now"] = page.url_path
 try:
     with errors.boundary(f"page {page.title}"):
+        state.restore_after_reload()   # a new session after a reload gets its drawing and model back
         page.run()
 finally:
     links.share_control()

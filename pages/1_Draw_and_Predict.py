@@ -14,7 +14,7 @@ CANVAS_PX = 280
 SOURCES = ("Draw", "Upload a picture", "Random bundled digit")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 DRAWING = "your drawing"
-SAVED = "draw_saved"      # {"key", "json", "picture"}: the last drawing, to put back after a page switch
+SAVED = state.DRAW_SAVED  # {"key", "json", "picture"}: the last drawing, put back after a page switch or a reload
 MOUNT = "draw_mount"      # {"key", "json"}: what the canvas was mounted with (kept fixed while it lives)
 
 
