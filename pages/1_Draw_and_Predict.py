@@ -7,6 +7,7 @@ from cnn_core.inference import predict
 from cnn_core.inference import preprocess
 from ui.app import errors, loaders, state
 from ui.views import plots
+from ui.views.classroom.send import send_panel
 
 bundle = state.sidebar_active_model()
 
@@ -124,7 +125,8 @@ def draw_and_predict(bundle) -> None:
                     rgba = preprocess.load_image_file(upload.getvalue())
                     steps, pred = predict.predict_canvas(bundle.model, rgba)
                     image28, source_text = steps.image, f"uploaded picture {upload.name}"
-                    st.image(rgba, caption=f"{upload.name}: {rgba.shape[1]}×{rgba.shape[0]} px", width=240)
+                    st.image(rgba, caption=f"{upload.name}: {rgba.shape[1]}×{rgba.shape[0]} px", width=240,
+                             alt=f"the uploaded picture, {rgba.shape[1]}×{rgba.shape[0]} pixels")
                 except preprocess.ImageFileError as exc:
                     st.error(str(exc))
                 except preprocess.EmptyImageError:
@@ -141,11 +143,13 @@ def draw_and_predict(bundle) -> None:
             pred = predict.predict_image(bundle.model, image28)
             source_text = f"bundled digit #{idx} (label {ds.class_names[true_label]})"
             st.image(np.kron(ds.images[idx, 0], np.ones((10, 10), np.uint8)), width=CANVAS_PX,
-                     caption=f"Bundled MNIST digit #{idx:,} of {len(ds):,}")
+                     caption=f"Bundled MNIST digit #{idx:,} of {len(ds):,}",
+                     alt=f"a handwritten {ds.class_names[true_label]}, white on black, enlarged from 28×28 pixels")
             st.markdown(f"True label: **{ds.class_names[true_label]}**")
+        send_panel(image28, locals().get("picture" if source == "Draw" else "rgba"), pred, bundle, source_text)
 
     with col_seen:
-        st.subheader("What it sees")
+        st.header("What it sees")
         if image28 is None:
             st.info(hint or "No input yet.")
         else:
@@ -160,7 +164,7 @@ def draw_and_predict(bundle) -> None:
                            "it goes to the network unchanged.")
 
     with col_out:
-        st.subheader("What it says")
+        st.header("What it says")
         if image28 is None or pred is None:
             st.info("No guess without a digit.")
         else:

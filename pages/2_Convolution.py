@@ -254,7 +254,7 @@ errors.fragment(conv_stepper.stepper, run_every=conv_stepper.play_interval())(
     setup, full, rgb=rgb, digits=digits, publish=lambda: links.publish("convolution", LINK_FIELDS))
 
 # ---------------------------------------------------------------------------------------------
-st.subheader("Then ReLU and pooling")
+st.header("Then ReLU and pooling")
 pool_src = st.radio("Pool", POOL_SOURCES,
                     horizontal=True, key=K + "poolsrc")
 if pool_src.startswith("this"):

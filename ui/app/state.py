@@ -144,6 +144,13 @@ def keep_widget_state(name: str, keys, prefixes: tuple[str, ...] = ()) -> None:
     puts back the values stashed by the page's last run, then stashes the current ones (a key that
     doesn't start with "_" of a widget is cleared; a plain session key is not). Only value widgets:
     buttons and uploaders cannot be set through session state.
+
+    Every kept value is also written back through the Session State API on every run. A run that
+    does not draw some of the widgets (Train with a refused zip draws no builder) makes the browser
+    forget them while the server keeps their values; two such runs in a row and the server sent
+    them back without their values, so the builder showed 1 block, no kernels, kernel size 1 while
+    the summary described the learner's network. A value written this way always travels with its
+    widget. Those widgets must not pass a default of their own (``widget_default``).
     """
     stash_key = f"_kept_{name}"
     ss = st.session_state
@@ -151,8 +158,41 @@ def keep_widget_state(name: str, keys, prefixes: tuple[str, ...] = ()) -> None:
         if k not in ss:
             ss[k] = v
     keys = set(keys)
-    ss[stash_key] = {k: ss[k] for k in list(ss)
-                     if isinstance(k, str) and (k in keys or (prefixes and k.startswith(prefixes)))}
+    kept = {k: ss[k] for k in list(ss) if isinstance(k, str) and (k in keys or (prefixes and k.startswith(prefixes)))}
+    for k, v in kept.items():
+        ss[k] = v
+    ss[stash_key] = kept
+
+
+HELD = "_held_widgets"                 # widget keys a stopped run skipped (hold_widget_values)
+
+
+def hold_widget_values(keys) -> None:
+    """Call before ``st.stop()`` skips widgets the page draws further down; call
+    ``show_held_widget_values()`` where the page goes on, before those widgets are drawn.
+
+    A stopped run keeps the widgets' values on the server but not in the browser, which forgets a
+    widget that is no longer drawn; drawn again later, it showed its default while the page used
+    the kept value (Evaluate: "counts" and k = 3 beside a row-normalised matrix and a top-5 metric).
+    Written back through the Session State API in the run that draws them again, the values travel
+    with the widgets. Those widgets must then not pass a default of their own (``widget_default``).
+    """
+    ss = st.session_state
+    ss[HELD] = sorted(set(ss.get(HELD, ())) | {k for k in keys if k in ss})
+
+
+def show_held_widget_values() -> None:
+    ss = st.session_state
+    for k in ss.pop(HELD, ()):
+        if k in ss:
+            ss[k] = ss[k]
+
+
+def widget_default(key: str, value) -> dict:
+    """``{"value": value}`` unless ``key`` already has a value: a default beside a value set through the
+    Session State API makes Streamlit log its "created with a default value but also had its value set
+    via the Session State API" warning."""
+    return {} if key in st.session_state else {"value": value}
 
 
 def digest(array) -> str:
