@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.app import errors, links, touch
+from ui.app import errors, links, state, touch
 
 from ui.views import accessible_style, home
 from ui.views.classroom import banner, sidebar as class_sidebar
@@ -67,6 +67,8 @@ st.session_state["_page_now"] = page.url_path
 # Drawn before the page: st.stop() inside a page leaves a stop request that ends the run at the next element
 # sent, so anything drawn after page.run() vanished on every page that stopped early (CSS puts the share
 # button and the class box last in the sidebar).
+with errors.boundary("restore after a reload"):
+    state.restore_after_reload()       # a new session after a reload gets its drawing and model back
 links.share_control()
 with errors.boundary("class box"):
     class_sidebar.class_sidebar(page, PAGES)

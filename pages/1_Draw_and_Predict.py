@@ -19,7 +19,7 @@ PHOTO = "Take a photo"
 SOURCES = ("Draw", "Upload a picture", PHOTO, "Random bundled digit")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 DRAWING = "your drawing"
-SAVED = "draw_saved"      # {"key", "json", "picture"}: the last drawing, to put back after a page switch
+SAVED = state.DRAW_SAVED  # {"key", "json", "picture"}: the last drawing, put back after a page switch or a reload
 MOUNT = "draw_mount"      # {"key", "json"}: what the canvas was mounted with (kept fixed while it lives)
 
 
