@@ -9,7 +9,8 @@ from streamlit_drawable_canvas import st_canvas
 from cnn_core.inference import predict
 from cnn_core.inference import preprocess
 from ui.app import errors, loaders, state
-from ui.views import camera, plots
+from ui.views import camera, chart_alt, plots
+from ui.views.classroom.send import send_panel
 
 bundle = state.sidebar_active_model()
 
@@ -18,7 +19,7 @@ PHOTO = "Take a photo"
 SOURCES = ("Draw", "Upload a picture", PHOTO, "Random bundled digit")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 DRAWING = "your drawing"
-SAVED = "draw_saved"      # {"key", "json", "picture"}: the last drawing, to put back after a page switch
+SAVED = state.DRAW_SAVED  # {"key", "json", "picture"}: the last drawing, put back after a page switch or a reload
 MOUNT = "draw_mount"      # {"key", "json"}: what the canvas was mounted with (kept fixed while it lives)
 
 
@@ -122,6 +123,7 @@ def draw_and_predict(bundle) -> None:
         # input's own controls; the containers are made first so the answer can follow the input.
         input_area = st.container()
         answer_area = st.container(key="draw_answer")
+        class_area = st.container()
         controls = st.container()
         picture: np.ndarray | None = None
         if source == "Draw":
@@ -166,7 +168,7 @@ def draw_and_predict(bundle) -> None:
                         steps, pred = predict.predict_canvas(bundle.model, picture)
                         image28, source_text = steps.image, f"uploaded picture {upload.name}"
                         st.image(picture, caption=f"{upload.name}: {picture.shape[1]}×{picture.shape[0]} px",
-                                 width=240)
+                                 width=240, alt=f"the uploaded picture, {picture.shape[1]}×{picture.shape[0]} pixels")
                     except preprocess.ImageFileError as exc:
                         st.error(str(exc))
                     except preprocess.EmptyImageError:
@@ -196,19 +198,22 @@ def draw_and_predict(bundle) -> None:
                 pred = predict.predict_image(bundle.model, image28)
                 source_text = f"bundled digit #{idx} (label {ds.class_names[true_label]})"
                 st.image(np.kron(ds.images[idx, 0], np.ones((10, 10), np.uint8)), width=CANVAS_PX,
-                         caption=f"Bundled MNIST digit #{idx:,} of {len(ds):,}")
+                         caption=f"Bundled MNIST digit #{idx:,} of {len(ds):,}",
+                         alt=f"a handwritten {ds.class_names[true_label]}, white on black, enlarged from 28×28 pixels")
                 st.markdown(f"True label: **{ds.class_names[true_label]}**")
         if pred is not None:
             with answer_area:
                 compact_answer(pred, bundle.class_names)
+        with class_area:
+            send_panel(image28, picture, pred, bundle, source_text)
 
     with col_seen:
-        st.subheader("What it sees")
+        st.header("What it sees")
         if image28 is None:
             st.info(hint or "No input yet.")
         else:
-            st.plotly_chart(plots.heatmap(image28, value_name="pixel", height=270, colorbar=False),
-                            key="draw_input_heatmap")
+            chart_alt.show_heatmap(plots.heatmap(image28, value_name="pixel", height=270, colorbar=False),
+                                   image28, key="draw_input_heatmap", name="input", kind="image")
             st.caption("The model's 28×28 input: 0 = black, 1 = white. Hover a pixel for its value.")
             if steps is not None:
                 with st.expander("How the picture became 28×28", expanded=False):
@@ -218,7 +223,7 @@ def draw_and_predict(bundle) -> None:
                            "it goes to the network unchanged.")
 
     with col_out:
-        st.subheader("What it says")
+        st.header("What it says")
         if image28 is None or pred is None:
             st.info("No guess without a digit.")
         else:
@@ -229,6 +234,7 @@ def draw_and_predict(bundle) -> None:
                 st.markdown(":material/check_circle: **Right**: that is the true label." if pred.label == true_label
                             else f":material/cancel: **Wrong**: the true label is **{names[true_label]}**.")
             st.plotly_chart(plots.prob_bars(pred.probs, names, height=280), key="draw_probs")
+            chart_alt.describe(chart_alt.bars_summary(pred.probs, names))
             z = pred.logits.astype(np.float64) - float(pred.logits.max())   # shifting all logits changes nothing
             st.caption(r"Softmax turns the ten logits $z$ into probabilities $p_i = e^{z_i} / \sum_j e^{z_j}$. "
                        f"With the logits shifted so the largest is 0 (which changes nothing): "

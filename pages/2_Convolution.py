@@ -6,6 +6,7 @@ import streamlit as st
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons import convolution as conv, geometry, pooling, presets, stepping
 from cnn_core.lessons.formatting import fmt
+from ui.views import chart_alt
 from ui.views.see_inside import lesson_plots as lp
 from ui.views.see_inside import conv_stepper
 from ui.app import errors, links, loaders
@@ -117,12 +118,12 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
         return np.asarray(drawing, dtype=float), state.current_input_source() or "your drawing", True
     if src == SRC_DIGIT:
         ds = loaders.bundled_digits()
-        i = st.number_input("Digit number", 0, len(ds) - 1, 0, key=K + "digit")
+        i = st.number_input("Digit number", 0, len(ds) - 1, key=K + "digit", **state.widget_default(K + "digit", 0))
         return ds.floats([int(i)])[0, 0].astype(float), f"digit #{int(i)} (label {ds.labels[int(i)]})", True
     if src == SRC_GRID:
         c1, c2 = st.columns(2)
-        rows = c1.number_input("Rows", 2, 12, 5, key=K + "rows")
-        cols = c2.number_input("Columns", 2, 12, 5, key=K + "cols")
+        rows = c1.number_input("Rows", 2, 12, key=K + "rows", **state.widget_default(K + "rows", 5))
+        cols = c2.number_input("Columns", 2, 12, key=K + "cols", **state.widget_default(K + "cols", 5))
         start = presets.FIGURE_7_3_IMAGE if (rows, cols) == (5, 5) else np.eye(int(rows), int(cols))
         edited = st.data_editor(_frame(start), key=f"{K}grid_{rows}x{cols}", hide_index=True)
         return _from_editor(edited), "your grid", False
@@ -145,16 +146,22 @@ def kernel_controls(depth: int) -> tuple[np.ndarray, float, str]:
         return np.asarray(handoff["kernel"], dtype=float)[None], float(handoff["bias"]), "the Layer Explorer's kernel slice"
     if ksrc == KSRC_MODEL:
         n_out = first.weight.shape[0]
-        j = st.slider("Kernel of the model", 1, n_out, 1, key=K + "modelk") - 1
+        j = st.slider("Kernel of the model", 1, n_out, key=K + "modelk", **state.widget_default(K + "modelk", 1)) - 1
         w = first.weight[j].astype(float)
         b = float(first.bias[j])
         st.caption(f"Kernel {j + 1} of {n_out} in {bundle.name}'s first conv layer; its bias is {fmt(b, 4)}. "
                    "The model sees pixels as 0–1.")
         return w, b, f"{bundle.name}, kernel {j + 1}"
     if ksrc == KSRC_TYPED:
-        f = st.selectbox("Kernel size", [2, 3, 4, 5], index=1, key=K + "ksize")
-        start = presets.preset_kernel("Sharpen (the notes' kernel)") if f == 3 else np.zeros((f, f))
-        kern = [_from_editor(st.data_editor(_frame(start), key=f"{K}kedit_{f}_{c}", hide_index=True))
+        # Typing starts from the preset on screen (it started from sharpen whatever was chosen).
+        preset = st.session_state.get(K + "preset", list(presets.KERNEL_PRESETS)[3])
+        pk = presets.preset_kernel(preset)
+        sizes = [2, 3, 4, 5]
+        f = st.selectbox("Kernel size", sizes, key=K + "ksize",
+                         **state.widget_default(K + "ksize", sizes.index(pk.shape[0]) if pk.shape[0] in sizes else 1,
+                                                "index"))
+        start = pk if pk.shape == (f, f) else np.zeros((f, f))
+        kern = [_from_editor(st.data_editor(_frame(start), key=f"{K}kedit_{f}_{c}_{preset}", hide_index=True))
                 for c in range(depth)]
         st.session_state.setdefault(K + "bias", 0.0)
         bias = st.number_input("Bias", step=0.5, key=K + "bias")
@@ -212,16 +219,17 @@ with settings:
                 kern = [_from_editor(st.data_editor(_frame(presets.RGB_KERNEL_3X3X3[c]), key=f"{K}rgbk_{c}", hide_index=True))
                         for c in range(3)]
             kernel, kdesc = np.stack(kern), "the 3×3×3 kernel"
-            bias = float(st.number_input("Bias", value=presets.RGB_BIAS, step=0.5, key=K + "rgbbias"))
+            bias = float(st.number_input("Bias", step=0.5, key=K + "rgbbias", **state.widget_default(K + "rgbbias", presets.RGB_BIAS)))
         else:
             kernel, bias, kdesc = kernel_controls(1)
             if st.session_state.get(K + "ksrc") != KSRC_TYPED:  # typed kernels are already on screen, in the editor
                 klim = lp.signed_limits(kernel[0])
                 whole = np.allclose(kernel, np.round(kernel))
-                st.plotly_chart(lp.grid(kernel[0], title=f"Kernel {kernel.shape[1]}×{kernel.shape[2]}", colorscale="RdBu",
-                                        zmid=0, zmin=klim[0], zmax=klim[1], digits=0 if whole else 3, height=190,
-                                        hover_name="weight", text_size=12 if kernel.shape[1] <= 3 else 10),
-                                key=K + "fig_kernel")
+                chart_alt.show_heatmap(
+                    lp.grid(kernel[0], title=f"Kernel {kernel.shape[1]}×{kernel.shape[2]}", colorscale="RdBu",
+                            zmid=0, zmin=klim[0], zmax=klim[1], digits=0 if whole else 3, height=190,
+                            hover_name="weight", text_size=12 if kernel.shape[1] <= 3 else 10),
+                    kernel[0], key=K + "fig_kernel", name="kernel", digits=0 if whole else 3)
     with c_g:
         stride, padding = geometry_controls(K + "rgb_", "valid", 0) if rgb else geometry_controls(K)
 
@@ -231,6 +239,12 @@ _choice = (mode, described, kdesc, float(bias), stride, str(padding))
 if st.session_state.get(K + "last_choice") not in (None, _choice):
     st.session_state[K + "chosen"] = True
 st.session_state[K + "last_choice"] = _choice
+# Another stride, padding or mode moves every window: start again at the first one that sees ink (it
+# jumped to a blank corner, or, in RGB mode, kept the grey mode's step: "step 9 of 9").
+_geometry = (mode, stride, str(padding))
+if st.session_state.get(K + "last_geometry") not in (None, _geometry):
+    st.session_state[conv_stepper.TO_INK] = True
+st.session_state[K + "last_geometry"] = _geometry
 
 try:
     setup = conv.conv_setup(image, kernel, bias, stride, padding)
@@ -254,7 +268,7 @@ errors.fragment(conv_stepper.stepper, run_every=conv_stepper.play_interval())(
     setup, full, rgb=rgb, digits=digits, publish=lambda: links.publish("convolution", LINK_FIELDS))
 
 # ---------------------------------------------------------------------------------------------
-st.subheader("Then ReLU and pooling")
+st.header("Then ReLU and pooling")
 pool_src = st.radio("Pool", POOL_SOURCES,
                     horizontal=True, key=K + "poolsrc")
 if pool_src.startswith("this"):
@@ -276,8 +290,10 @@ q1, q2, q3 = st.columns(3)
 kind = q1.radio("Pooling", ["max", "avg"], horizontal=True, key=K + "poolkind",
                 format_func={"max": "max", "avg": "average"}.get)
 default_k = 3 if pool_in is presets.POOLING_5X5 else 2
-pk = q2.number_input("Window k", 1, 6, default_k, key=K + "poolk_" + str(default_k))
-ps = q3.number_input("Stride", 1, 6, 1 if pool_in is presets.POOLING_5X5 else 2, key=K + "pools_" + str(default_k))
+pk = q2.number_input("Window k", 1, 6, key=K + "poolk_" + str(default_k),
+                     **state.widget_default(K + "poolk_" + str(default_k), default_k))
+ps = q3.number_input("Stride", 1, 6, key=K + "pools_" + str(default_k),
+                     **state.widget_default(K + "pools_" + str(default_k), 1 if pool_in is presets.POOLING_5X5 else 2))
 try:
     pooled = pooling.pool2d(pool_in, kind, int(pk), int(ps))
 except geometry.LessonError as exc:

@@ -14,6 +14,7 @@ from cnn_core.models.summary import summarize
 from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
 from ui.views.train import checkpoint_views, zip_uploads
+from ui.views.classroom import class_data
 from ui.app import errors, links, loaders, quotas, state
 from ui.views.train import run_panel as rp
 from ui.views.train import timeline_views as tlv
@@ -35,10 +36,13 @@ DEFAULTS = {"tr_optimizer": DEFAULT_TRAINING["optimizer"], "tr_lr": DEFAULT_TRAI
             "tr_kernels": ", ".join(str(k) for k in DB["kernels"]), "tr_ksize": DB["kernel_size"],
             "tr_stride": DB["stride"], "tr_padding": DB["padding"], "tr_pooling": DB["pooling"],
             "tr_activation": DB["activation"], "tr_dense": DB["dense_width"], "tr_dropout": DB["dropout_p"],
-            "tr_bn": DB["batchnorm"]}
+            "tr_bn": DB["batchnorm"], "tr_val": splits.DOC000_FRACTIONS[1], "tr_test": splits.DOC000_FRACTIONS[2],
+            "tr_aug_p": 0.5, "tr_patience": 3, "tr_zip_size": 28}
+# Defaults live here, not in the widgets: keep_widget_state writes every kept value through the Session
+# State API, and a widget default beside that makes Streamlit log a warning.
 # The settings a link carries: data, preset or builder, optimiser, learning rate, batch, epochs, seed.
 LINK_FIELDS = [
-    links.Field("tr_dataset", links.choice(catalog.DATASETS)), links.Field("tr_arch_mode", links.choice(["builder", "preset"])),
+    links.Field("tr_dataset", links.choice(catalog.DATASETS + catalog.CLASS_KEYS)), links.Field("tr_arch_mode", links.choice(["builder", "preset"])),
     links.Field("tr_preset", links.choice(specs.PRESETS)), links.Field("tr_blocks", links.integer(1, 4)),
     links.Field("tr_kernels", links.text(200)), links.Field("tr_ksize", links.integer(1, 11)),
     links.Field("tr_stride", links.integer(1, 4)), links.Field("tr_padding", links.choice(builder_form.PADDINGS)),
@@ -74,12 +78,14 @@ def model_summary(spec_json: str):
 
 def load_data(key: str):
     """(dataset, official test set or None), or None after showing why not."""
+    if key in catalog.CLASS_KEYS:
+        return class_data.load_for_training(key)
     if key == "zip":
         up = st.file_uploader("Zip of class folders", type=["zip"], key="tr_zip", max_upload_size=limits.MAX_ZIP_MB,
                               help="One folder per class (e.g. 0/ … 9/, or cat/ dog/), images inside. "
                                    f"PNG, JPEG, BMP, GIF, TIFF or WebP; at most {limits.MAX_ZIP_MB} MB.")
         c1, c2, c3 = st.columns(3)
-        size = c1.number_input("image size (px)", 8, 128, 28, key="tr_zip_size")
+        size = c1.number_input("image size (px)", 8, 128, key="tr_zip_size")
         colour = c2.selectbox("colour", ["auto", "grey", "rgb"], key="tr_zip_colour",
                               format_func={"auto": "auto", "grey": "greyscale", "rgb": "RGB"}.get)
         invert = c3.checkbox("invert", key="tr_zip_invert", help="Dark ink on light paper → MNIST's white on black.")
@@ -188,14 +194,15 @@ with settings:
     with tab_data:
         left, right = st.columns([5, 6], gap="large")
         with left:
-            key = st.radio("Data set", catalog.DATASETS, key="tr_dataset",
-                           format_func=catalog.DATASET_LABELS.get)
+            options = [*catalog.DATASETS, *class_data.train_options()]   # the class's drawings for a class member
+            state.keep_valid_choice("tr_dataset", options)
+            key = st.radio("Data set", options, key="tr_dataset", format_func=catalog.DATASET_LABELS.get)
             loaded = load_data(key)
             if loaded is not None:
                 ds, official_test = loaded
                 c1, c2 = st.columns(2)
-                val_frac = c1.slider("validation share", 0.05, 0.3, splits.DOC000_FRACTIONS[1], 0.005, key="tr_val", format="%.3f")
-                test_frac = c2.slider("test share", 0.0, 0.3, splits.DOC000_FRACTIONS[2], 0.005, key="tr_test", format="%.3f",
+                val_frac = c1.slider("validation share", 0.05, 0.3, step=0.005, key="tr_val", format="%.3f")
+                test_frac = c2.slider("test share", 0.0, 0.3, step=0.005, key="tr_test", format="%.3f",
                                       disabled=official_test is not None,
                                       help="Full MNIST / Fashion-MNIST keep their official 10,000-image test set.")
                 fractions = (round(1 - val_frac - test_frac, 6), val_frac, test_frac)
@@ -241,7 +248,7 @@ with settings:
             ops = st.multiselect("augmentation (document 000: one per image, chosen at random)", list(AUG_LABELS),
                                  key="tr_aug", format_func=AUG_LABELS.get)
             c1, c2 = st.columns(2)
-            aug_p = c1.slider("share of images augmented", 0.0, 1.0, 0.5, 0.05, key="tr_aug_p", disabled=not ops)
+            aug_p = c1.slider("share of images augmented", 0.0, 1.0, step=0.05, key="tr_aug_p", disabled=not ops)
             jitter = c2.checkbox("colour jitter ±0.2", key="tr_jitter",   # longer labels were cut at 1280 px
                                  help="Document 002: brightness, contrast and saturation each vary by up to ±20 % "
                                       "on every training image.")
@@ -249,7 +256,7 @@ with settings:
             early = c1.checkbox("early stopping", key="tr_early",
                                 help="Stop when the validation loss has not improved for the given number of "
                                      "epochs, and keep the best epoch's weights.")
-            patience = c2.number_input("patience (epochs)", 1, 20, 3, key="tr_patience", disabled=not early)
+            patience = c2.number_input("patience (epochs)", 1, 20, key="tr_patience", disabled=not early)
 
     cfg = None
     if spec is not None and parts is not None:

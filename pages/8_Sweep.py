@@ -44,7 +44,7 @@ with left:
     key = st.selectbox("Data set", DATASETS, key="sw_dataset",
                        format_func=catalog.DATASET_LABELS.get)
     c1, c2 = st.columns(2)
-    epochs = c1.number_input("epochs per run", 1, 50, 3, key="sw_epochs",
+    epochs = c1.number_input("epochs per run", 1, 50, key="sw_epochs", **state.widget_default("sw_epochs", 3),
                              help="The documents trained 20 (000) and 10 (002) epochs; fewer give a quick comparison.")
     engine = c2.radio("engine", ["torch", "numpy"], key="sw_engine", horizontal=True,
                       format_func={"torch": "PyTorch", "numpy": "NumPy"}.get)
@@ -70,16 +70,17 @@ with left:
                 preset_name = st.selectbox("network", list(specs.PRESETS), key="sw_base")
                 c1, c2 = st.columns(2)
                 ax1 = c1.selectbox("axis 1", list(sw.AXES), key="sw_ax1", format_func=sw.AXES.get)
-                v1 = c2.text_input("values", sweep_grid.AXIS_DEFAULTS[ax1], key=f"sw_v1_{ax1}")
+                v1 = c2.text_input("values", key=f"sw_v1_{ax1}", **state.widget_default(f"sw_v1_{ax1}", sweep_grid.AXIS_DEFAULTS[ax1]))
                 c1, c2 = st.columns(2)
                 links.keep_valid("sw_ax2", ["none", *[a for a in sw.AXES if a != ax1]])     # the same axis twice
                 ax2 = c1.selectbox("axis 2 (optional)", ["none", *[a for a in sw.AXES if a != ax1]], key="sw_ax2",
                                    format_func=lambda a: "none" if a == "none" else sw.AXES[a])
-                v2 = c2.text_input("values", sweep_grid.AXIS_DEFAULTS.get(ax2, ""), key=f"sw_v2_{ax2}", disabled=ax2 == "none")
+                v2 = c2.text_input("values", key=f"sw_v2_{ax2}", disabled=ax2 == "none",
+                                   **state.widget_default(f"sw_v2_{ax2}", sweep_grid.AXIS_DEFAULTS.get(ax2, "")))
                 c1, c2, c3 = st.columns(3)
                 opt = c1.selectbox("optimiser", ["sgd", "momentum", "adam"], key="sw_opt")
-                lr = c2.number_input("learning rate", 1e-5, 10.0, 0.01, format="%g", key="sw_lr")
-                batch = c3.number_input("batch size", 1, 512, 64, key="sw_batch")
+                lr = c2.number_input("learning rate", 1e-5, 10.0, format="%g", key="sw_lr", **state.widget_default("sw_lr", 0.01))
+                batch = c3.number_input("batch size", 1, 512, key="sw_batch", **state.widget_default("sw_batch", 64))
                 base = TrainConfig(spec=specs.preset(preset_name, ds.input_shape, ds.num_classes), optimizer=opt,
                                    lr=float(lr), batch_size=int(batch), epochs=int(epochs), engine=engine)
                 axes = {ax1: sweep_grid.parse_axis_values(ax1, v1)}

@@ -47,7 +47,7 @@ class FolderDatasetError(DataError):
 class ZipLimits:
     max_archive_bytes: int = field(default_factory=lambda: caps.MAX_ZIP_MB * 2 ** 20)   # $CNN_EXPLORER_MAX_ZIP_MB
     max_files: int = 20_000
-    max_total_bytes: int = 300 * 1024 * 1024       # sum of uncompressed sizes
+    max_total_bytes: int = field(default_factory=lambda: caps.MAX_ZIP_EXPANDED_MB * 2 ** 20)  # $CNN_EXPLORER_MAX_ZIP_EXPANDED_MB
     max_file_bytes: int = 10 * 1024 * 1024
     max_ratio: float = 100.0                        # uncompressed / compressed, per entry
     max_decoded_bytes: int = field(default_factory=lambda: caps.MAX_ZIP_DECODED_MB * 2 ** 20)
@@ -182,8 +182,8 @@ def _load(zf, infos, size, colour, invert, limits, name, progress=None) -> Image
         files.append((path, info))
     total = sum(info.file_size for _, info in files)
     if total > limits.max_total_bytes:
-        raise FolderDatasetError(f"The archive would expand to {total / 2**20:.0f} MB; the limit is "
-                                 f"{limits.max_total_bytes // 2**20} MB.")
+        raise FolderDatasetError(f"The archive would expand to {caps.fmt_bytes(total)}; the cap is "
+                                 f"{caps.fmt_bytes(limits.max_total_bytes)} {caps.over(total, limits.max_total_bytes)}.")
     for path, info in files:
         if info.file_size > 1024 and info.file_size > limits.max_ratio * max(1, info.compress_size):
             raise FolderDatasetError(

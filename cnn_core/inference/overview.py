@@ -62,6 +62,13 @@ class Overview:
                 return c
         raise KeyError(key)
 
+    def is_classes(self, key: int) -> bool:
+        """Are the units of column ``key`` the classes (the last layer's logits, or the softmax)?"""
+        vectors = [c for c in self.columns if c.kind != "softmax" and c.key >= 0]
+        col = self.column(key)
+        return col.kind == "softmax" or (bool(vectors) and col is vectors[-1] and not col.is_maps
+                                         and col.vector is not None and col.vector.size == len(self.class_names))
+
     def previous(self, key: int) -> Column | None:
         keys = [c.key for c in self.columns]
         i = keys.index(key)

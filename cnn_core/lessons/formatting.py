@@ -1,5 +1,16 @@
 """Numbers written the way the notes write them: integers bare, a few decimals otherwise, and the
-typographic minus sign '−' (U+2212) instead of a hyphen."""
+typographic minus sign '−' (U+2212) instead of a hyphen; and the one way things are numbered.
+
+Numbering, the same on every page, in every chart, picker and error message:
+
+- Layers, maps (channels, kernels), units, rows, columns and weight indices are counted from 1, as
+  people count: layer 1 is the first layer after the input, map 1 its first map, ``W[1, 1, 2, 2]``
+  the centre weight of a 3×3 kernel. Code keeps 0-based indices and adds 1 where it writes them
+  (``count_from_one``); pickers show 1…n.
+- Classes go by their names, never by their position: the digit classes are named "0" … "9", so
+  "class 7" is the unit that scores a 7, which is the 8th output. Where a unit is a class (the last
+  layer's logits, the softmax), it is named as the class (``unit_name``), never as "unit 8".
+"""
 from __future__ import annotations
 
 import math
@@ -58,3 +69,15 @@ def fmt_sig_factor(x: float, sig: int = 4) -> str:
     """fmt_sig for a factor inside a product: negatives in parentheses."""
     s = fmt_sig(x, sig)
     return f"({s})" if s.startswith(MINUS) else s
+
+
+def count_from_one(index: int) -> int:
+    """A 0-based index as the learner reads it (layer, map, unit, row, column, weight index)."""
+    return int(index) + 1
+
+
+def unit_name(index: int, class_names=None) -> str:
+    """'class 7' for an output unit (``class_names`` given: the last layer), else 'unit 8' (from 1)."""
+    if class_names is not None:
+        return f"class {class_names[int(index)]}"
+    return f"unit {count_from_one(index)}"

@@ -28,7 +28,8 @@ class ModelSummary:
 
     def as_records(self) -> list[dict]:
         """Rows ready for a table (pandas / st.dataframe)."""
-        return [{"#": r.index, "layer": r.description,
+        # Layers counted from 1, like Home, the Layer Explorer and every message (lessons/formatting.py).
+        return [{"#": r.index + 1, "layer": r.description,
                  "output shape": " × ".join(str(v) for v in r.output_shape), "parameters": r.params}
                 for r in self.rows]
 

@@ -32,7 +32,7 @@ def tiny(text: str) -> bool:
 def test_the_four_stages_on_a_bundled_digit(at):
     at.run()
     assert not at.exception and not at.error
-    assert [h.value for h in at.subheader][:4] == ["1 · Forward: each layer's output", "2 · Loss: how wrong is the answer?",
+    assert [h.value for h in at.header][:4] == ["1 · Forward: each layer's output", "2 · Loss: how wrong is the answer?",
                                                   "3 · Backward: the chain rule, layer by layer",
                                                   "4 · Update: W ← W − η·∂L/∂W"]
     assert at.selectbox(key=f"{bv.K}label_A digit from the data set_bundled digit #{_first_three()}").value == 3
@@ -130,3 +130,29 @@ def test_a_tampered_backprop_link_gives_one_message_and_the_defaults(open_page):
     assert at.number_input(key=f"{bv.K}seed").value == 0 and at.number_input(key=f"{bv.K}lr").value == 0.001
     first_conv = 0
     assert at.selectbox(key=f"{bv.K}layer").value == first_conv
+
+
+def _shown_index(box) -> int:
+    """The option the browser shows for a selectbox the server (re)sends: the value sent with it, else its
+    default (a widget whose options changed is a new widget to the browser)."""
+    p = box.proto
+    if p.set_value:
+        return list(box.options).index(p.raw_value) if p.raw_value else int(p.value)
+    return int(p.default)
+
+
+def test_switching_network_shows_the_layer_the_panel_explains(at):
+    """Issue 18 bug 3: after switching network, the Layer box kept "layer 2: ReLU" while the panel explained the
+    new network's layer 2 (BatchNorm); Apply one step then warned about "a link" nobody had opened."""
+    at.run()
+    at.selectbox(key=f"{bv.K}layer").set_value(1).run()          # fresh network: layer 2, ReLU
+    assert at.selectbox(key=f"{bv.K}layer").value == 1
+    at.radio(key=f"{bv.K}net").set_value("active").run()
+    assert not at.exception and not at.error and not at.warning
+    box = at.selectbox(key=f"{bv.K}layer")
+    assert box.options[_shown_index(box)] == box.options[box.options.index(box.format_func(box.value))]
+    assert box.format_func(box.value).startswith("layer 1: Conv2D")   # the new network's first conv layer
+    at.button(key=f"{bv.K}step").click().run()
+    assert not at.exception and not at.warning
+    box = at.selectbox(key=f"{bv.K}layer")
+    assert box.format_func(box.value).startswith("layer 1: Conv2D")

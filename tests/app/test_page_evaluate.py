@@ -1,6 +1,7 @@
 """The Evaluate page in AppTest: the default model on the bundled held-out digits, and a trained run."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -173,3 +174,78 @@ def test_a_shared_evaluate_link_opens_the_same_cell_and_a_tampered_one_says_so(o
     warnings = [w.value for w in bad.warning]
     assert len(warnings) == 3 and all(w.startswith("This link has") for w in warnings), warnings
     assert bad.slider(key="ev_k").value == 3 and bad.selectbox(key="ev_true").value != "cat"
+
+
+def _digit_zip(images, labels, invert: bool = False) -> bytes:
+    """A zip of class folders 0/ … 9/ holding these 28×28 digits as PNGs."""
+    import io
+    import zipfile
+
+    from PIL import Image
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i, (img, y) in enumerate(zip(images, labels)):
+            b = io.BytesIO()
+            px = np.asarray(img, dtype=np.uint8).reshape(28, 28)
+            Image.fromarray(255 - px if invert else px).save(b, "PNG")
+            zf.writestr(f"{int(y)}/{i}.png", b.getvalue())
+    return buf.getvalue()
+
+
+def test_a_new_zip_of_the_same_size_and_balance_is_judged_afresh_and_invert_counts(at):
+    """Issue 18 bug 1: the result cache key was (model, choice, len, label sum), so a second zip with as many
+    images per class showed the first zip's results, and ticking "invert" changed nothing."""
+    images, labels = _held_out()
+    picks = np.concatenate([np.flatnonzero(labels == c)[:6] for c in range(10)])
+    imgs, labs = images[picks], labels[picks]
+    at.run()
+    zip_label = next(o for o in at.selectbox(key="ev_data").options if o.startswith("a zip"))
+    at.selectbox(key="ev_data").set_value(zip_label).run()
+    at.file_uploader(key="ev_zip").set_value(("right.zip", _digit_zip(imgs, labs), "application/zip")).run()
+    assert not at.exception and not at.error
+    first = {m.label: m.value for m in at.metric}
+    # Same size, same labels, but every image filed under the next class: almost every answer is now wrong.
+    shifted = np.roll(imgs, 6, axis=0)
+    at.file_uploader(key="ev_zip").set_value(("shifted.zip", _digit_zip(shifted, labs), "application/zip")).run()
+    assert not at.exception and not at.error
+    second = {m.label: m.value for m in at.metric}
+    assert second["accuracy"] != first["accuracy"] and second["mistakes"] != first["mistakes"]
+    # The same shifted zip with dark ink on light paper, read back with "invert": the model sees the
+    # same digits as before, so the score is the shifted zip's; without invert it differs.
+    at.file_uploader(key="ev_zip").set_value(("dark.zip", _digit_zip(shifted, labs, invert=True),
+                                               "application/zip")).run()
+    plain = {m.label: m.value for m in at.metric}
+    at.checkbox(key="ev_invert").check().run()
+    assert not at.exception and not at.error
+    inverted = {m.label: m.value for m in at.metric}
+    assert inverted["accuracy"] == second["accuracy"] and plain["accuracy"] != inverted["accuracy"]
+
+
+def _shown(widget):
+    """What the browser shows for a widget it draws afresh: the value the server sends with it, else its
+    default (a value the browser itself set before the widget went away is forgotten with it)."""
+    p = widget.proto
+    if p.set_value:
+        return p.raw_value if "raw_value" in p.DESCRIPTOR.fields_by_name and p.raw_value else list(p.value)
+    return list(p.default) if isinstance(p.default, Iterable) else p.default
+
+
+def test_k_and_the_normalisation_show_what_the_page_uses_after_waiting_for_a_zip(at):
+    """Issue 18 bug 5: choosing "a zip" stops the page before the slider and the radio are drawn; after the
+    upload they came back showing "counts" and 3 while the matrix was row-normalised and the metric top-5."""
+    images, labels = _held_out()
+    picks = np.concatenate([np.flatnonzero(labels == c)[:5] for c in range(10)])
+    at.run()
+    at.slider(key="ev_k").set_value(5).run()
+    at.radio(key="ev_norm").set_value("row-normalised").run()
+    zip_label = next(o for o in at.selectbox(key="ev_data").options if o.startswith("a zip"))
+    at.selectbox(key="ev_data").set_value(zip_label).run()
+    assert not at.get("slider")                              # the page waits for the zip
+    at.file_uploader(key="ev_zip").set_value(("d.zip", _digit_zip(images[picks], labels[picks]),
+                                               "application/zip")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "top-5 accuracy" in [m.label for m in at.metric]
+    assert _shown(at.slider(key="ev_k")) == [5]
+    radio = at.radio(key="ev_norm")
+    shown = _shown(radio)
+    assert (shown if isinstance(shown, str) else radio.options[shown]) == "row-normalised"

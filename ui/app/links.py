@@ -17,6 +17,8 @@ import streamlit as st
 
 LANDED = "_links_landed"      # set by app.py: True on the first run of a page after another page
 KEEP = ("run", "sweep")       # ids that the Train and Sweep pages put in the address themselves
+# Class mode's secrets travel only in the teacher link and the join link: never in a shared or pushed link.
+SECRET_PARAMS = ("teacher", "join", "token")
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,9 @@ _SHARE_HTML = """
   if (!button || button.dataset.ready) return;
   button.dataset.ready = "1";
   button.addEventListener("click", function () {
-    const link = window.location.href;
+    const url = new URL(window.location.href);
+    ["teacher", "join", "token"].forEach(function (k) { url.searchParams.delete(k); });
+    const link = url.toString();
     field.value = link;
     const shown = function () {
       field.style.display = "block"; field.focus(); field.select();
@@ -178,15 +182,45 @@ _SHARE_HTML = """
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(link).then(function () {
         note.textContent = "Link copied: paste it to share this view.";
-      }, shown);
-    } else { shown(); }
+        watch(link);
+      }, function () { shown(); watch(link); });
+    } else { shown(); watch(link); }
   });
+  // The note and the link shown to copy describe one address: once a setting changes it (publish()
+  // rewrites the address bar), they are out of date and go back to the plain note.
+  const plain = note.textContent;
+  let timer = null;
+  function watch(link) {
+    if (timer) clearInterval(timer);
+    timer = setInterval(function () {
+      if (window.location.href === link) return;
+      clearInterval(timer); timer = null;
+      note.textContent = plain; field.style.display = "none"; field.value = "";
+    }, 400);
+  }
 })();
 </script>
 """
 
 
+def shareable_path(url_path: str) -> str:
+    """The same-site link to the page at ``url_path`` with its current settings ("/convolution?conv_…"),
+    without class mode's secrets: what "Show this to the class" sends."""
+    from urllib.parse import urlencode
+
+    params = {k: v for k, v in st.query_params.to_dict().items() if k not in SECRET_PARAMS}
+    path = "/" + url_path.strip("/")
+    return path + ("?" + urlencode(params) if params else "")
+
+
+SHARE_KEY = "cnnx_share"
+# The button is drawn first (see app.py) and shown last in the sidebar, below the page's own controls.
+_SHARE_CSS = (f"<style>[data-testid='stSidebarUserContent'] [data-testid='stVerticalBlock'] > "
+              f":has(> .st-key-{SHARE_KEY}), .st-key-{SHARE_KEY}{{order:99}}</style>")
+
+
 def share_control() -> None:
-    """The sidebar's "Copy link to this view" button."""
-    with st.sidebar:
-        st.html(_SHARE_HTML, unsafe_allow_javascript=True)
+    """The sidebar's "Copy link to this view" button. Call it before the page runs: a page that stops
+    early (st.stop) sends nothing more in that run."""
+    with st.sidebar.container(key=SHARE_KEY):
+        st.html(_SHARE_CSS + _SHARE_HTML, unsafe_allow_javascript=True)

@@ -81,11 +81,12 @@ def memo(name: str, key: tuple, compute):
 # ---- figures ----------------------------------------------------------------------------------
 
 def signed_maps(a: np.ndarray, *, title: str, name: str = "∂L/∂value", height: int | None = None,
-                max_maps: int = 32) -> go.Figure:
-    """Gradient maps (C, H, W) in one mosaic, or a vector as bars; RdBu centred on 0, hover values."""
+                max_maps: int = 32, labels: list[str] | None = None) -> go.Figure:
+    """Gradient maps (C, H, W) in one mosaic, or a vector as bars; RdBu centred on 0, hover values.
+    ``labels``: the class names, for the last layer's vector (its units are the classes)."""
     a = np.asarray(a, dtype=float)
     if a.ndim == 1:
-        return lp.vector(a, title=title, name=name, height=height or 220)
+        return lp.vector(a, title=title, name=name, height=height or 220, labels=labels)
     lo, hi = lp.signed_limits(a[:max_maps])
     shown = f" (first {max_maps} of {a.shape[0]})" if a.shape[0] > max_maps else ""
     return lp.mosaic(a[:max_maps], title=title + shown, colorscale="RdBu", zmin=lo, zmax=hi, zmid=0,
@@ -182,15 +183,16 @@ def written_box(text: str, testid: str = "bp-sum") -> None:
                 unsafe_allow_html=True)
 
 
-def arithmetic_panel(step: bp.Step, key: str):
+def arithmetic_panel(step: bp.Step, key: str, class_names: list[str] | None = None):
     """Widgets to choose a cell or weight of ``step``, its figures and its written arithmetic.
+    ``class_names`` for the last layer, whose output units are the classes (picked and shown by name).
     Returns the chosen parameter as (layer index, key, index) when the layer has weights, else None."""
     kind = step.kind
     st.caption(WHAT_IT_DOES.get(kind, ""))
     if kind == "conv2d":
         return _conv_panel(step, key)
     if kind == "dense":
-        return _dense_panel(step, key)
+        return _dense_panel(step, key, class_names)
     if kind in ("maxpool2d", "avgpool2d"):
         _pool_panel(step, key)
         return None
@@ -232,16 +234,24 @@ def _conv_panel(step: bp.Step, key: str):
     return step.index, "W", (f, c, a, b)
 
 
-def _dense_panel(step: bp.Step, key: str):
+def _dense_panel(step: bp.Step, key: str, class_names: list[str] | None = None):
     n_out, n_in = step.params["W"].shape
     c1, c2 = st.columns(2)
-    i = _pick("unit (output)", n_out, key + "i", int(np.argmax(np.abs(step.grad_output))) + 1, c1)
+    best = int(np.argmax(np.abs(step.grad_output)))
+    if class_names is not None and len(class_names) == n_out:    # the logits: a class, by its name
+        i = c1.selectbox("class (output)", list(range(n_out)), index=best, key=key + "i",
+                         format_func=lambda u: str(class_names[u]),
+                         help="Row i of W belongs to this class's logit (W's rows and columns count from 1).")
+    else:
+        class_names = None
+        i = _pick("unit (output)", n_out, key + "i", best + 1, c1)
     k = _pick("input", n_in, key + "k", int(np.argmax(np.abs(step.input))) + 1, c2)
     written_box(ba.dense_weight_grad(step, i, k, base=1).text)
     written_box(ba.dense_bias_grad(step, i, base=1).text, "bp-bias")
     written_box(ba.dense_input_grad(step, k, base=1).text, "bp-input-sum")
     g1, g2 = st.columns(2)
-    g1.plotly_chart(signed_maps(step.grad_output, title="Incoming δ, one per unit", name="δ"), key=key + "fig_d")
+    g1.plotly_chart(signed_maps(step.grad_output, title="Incoming δ, one per class" if class_names else
+                                "Incoming δ, one per unit", name="δ", labels=class_names), key=key + "fig_d")
     g2.plotly_chart(signed_maps(step.grad_input, title="∂L/∂input, sent on", name="∂L/∂y"), key=key + "fig_gx")
     return step.index, "W", (i, k)
 

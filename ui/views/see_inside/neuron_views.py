@@ -110,8 +110,12 @@ def overview_section(model, result: intro.Introspection, spec: dict, p: str, des
                  placeholder="click a map above, or choose a layer")
     if st.session_state.get(col_key) is not None:
         n = _count(ov, st.session_state[col_key])
-        what = {"dense": "Unit", "flatten": "Unit", "softmax": "Class"}.get(ov.column(st.session_state[col_key]).kind, "Map")
-        s2.number_input(f"{what} (1–{n})", 1, n, key=item_key)
+        if ov.is_classes(st.session_state[col_key]):     # units that are classes go by the class's name
+            names = ov.class_names
+            s2.selectbox("Class", list(range(1, n + 1)), key=item_key, format_func=lambda u: str(names[u - 1]))
+        else:
+            what = {"dense": "Unit", "flatten": "Unit"}.get(ov.column(st.session_state[col_key]).kind, "Map")
+            s2.number_input(f"{what} (1–{n})", 1, n, key=item_key)
     sel = _selection(ov, p, settle=False)
     if sel is None:
         return

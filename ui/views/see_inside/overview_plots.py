@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from cnn_core.inference.overview import Column, Overview
+from cnn_core.lessons.formatting import unit_name
 from ui.views.see_inside.lesson_plots import WINDOW_COLOUR
 from ui.views.plots import FastFigure
 
@@ -119,11 +120,14 @@ def _targets(ov: Overview, lay: _Layout) -> dict:
                 text.append(f"<b>{col.label}</b><br>map {ch + 1} of {total} ({size})<br>min {_fmt(mn)}, "
                             f"max {_fmt(mx)}, mean {_fmt(mean)}<br>click: how it was made")
         else:
+            classes = ov.is_classes(col.key)     # the logits: units named by their class (lessons/formatting.py)
             for u, v in enumerate(col.vector):
                 xs.append(lay.left(col) + STRIP / 2)
                 ys.append(lay.unit_y(col, u))
                 cd.append((col.key, u))
-                text.append(f"<b>{col.label}</b><br>unit {u + 1} of {col.vector.size}: {_fmt(v)}")
+                which = (f"logit of {unit_name(u, ov.class_names)}" if classes
+                         else f"{unit_name(u)} of {col.vector.size}")
+                text.append(f"<b>{col.label}</b><br>{which}: {_fmt(v)}")
     return dict(type="scatter", x=xs, y=ys, mode="markers", customdata=[list(c) for c in cd], hovertext=text,
                       hovertemplate="%{hovertext}<extra></extra>", showlegend=False, name="maps",
                       marker=dict(size=18, symbol="square", color="rgba(0,0,0,0)"),

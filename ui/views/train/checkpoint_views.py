@@ -6,6 +6,7 @@ import streamlit as st
 from cnn_core import limits
 from cnn_core.models import checkpoints, specs
 from ui.app import state
+from ui.views.classroom import leaderboard as class_leaderboard
 from ui.views.train.train_charts import fmt_pct
 
 
@@ -27,12 +28,15 @@ def run_model_actions(run, bundle) -> None:
         c[2].success("This run is the active model on every page.")
     else:
         c[2].caption(f"Held-out accuracy {fmt_pct(bundle.meta.get('accuracy'))} on the {bundle.meta.get('accuracy_note')}.")
+    class_leaderboard.submit_button(run, bundle)      # only for a session in a class
 
 
 def load_saved_model() -> None:
     """The "Load a saved model" expander: a .safetensors file becomes the active model on every page."""
     with st.expander("Load a saved model (.safetensors)"):
-        up = st.file_uploader("Checkpoint", type=["safetensors"], key="tr_ckpt",
+        # .pt / .pth are accepted only to be refused with the app's own reason (a pickle can run code), not
+        # Streamlit's bare "files are not allowed".
+        up = st.file_uploader("Checkpoint", type=["safetensors", "pt", "pth"], key="tr_ckpt",
                               max_upload_size=limits.MAX_CHECKPOINT_MB,
                               help="A file downloaded from this page (weights + architecture). Nothing in it can run "
                                    "code: it holds only tensors and JSON.")

@@ -35,7 +35,8 @@ def _intro(tl: Timeline) -> None:
     c1, c2 = st.columns([1, 9], vertical_alignment="center")
     img = np.clip(tl.header.probe.astype(np.float32), 0, 1)
     c1.image(np.repeat(np.repeat(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0), 3, 0), 3, 1),
-             caption="probe", clamp=True)
+             caption="probe", clamp=True, alt="the probe: the input image whose path through the network "
+                                               "the timeline follows")
     extra = " Only the first input channel of each kernel is shown." if img.shape[0] > 1 else ""
     c2.caption(CAPTION.format(src=tl.header.probe_source) + extra)
 
@@ -95,7 +96,7 @@ def timeline_section(run_id: str | None) -> None:
     run = registry().get(run_id)
     if run is None:
         return
-    st.subheader("Watch it learn")
+    st.header("Watch it learn")
     snap = run.snapshot()
     if not snap.ended:
         _live_timeline(run.id)
@@ -177,6 +178,30 @@ def _label(snap) -> str:
     return f"{snap.id[:6]} · {snap.name}"
 
 
+def run_outcome(snap) -> str:
+    """How a run ended, in the learner's words: "diverged", "stopped by you after epoch 3 of 10"…"""
+    after = f" after epoch {snap.epoch} of {snap.epochs}"
+    if snap.stop_reason == "diverged":
+        return "diverged"
+    if snap.stop_reason == "early_stopping":
+        return "early stopping" + after
+    if snap.state == "stopped":
+        return "stopped by you" + after
+    return snap.state
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{100 * value:.2f} %"
+
+
+def compare_table(snaps: list, labels: list[str], rows: list[dict], diff: list[str]) -> list[dict]:
+    """One row per run compared: what differs, how it ended, its accuracies ("—" where it has none,
+    e.g. a run that diverged before its first epoch ended)."""
+    return [{"run": label, **{k: r[k] for k in diff}, "state": run_outcome(s),
+             "val. accuracy": _pct(s.val_acc), "test accuracy": _pct(s.test_acc)}
+            for label, r, s in zip(labels, rows, snaps)]
+
+
 def compare_section() -> None:
     """Overlay earlier runs of this session, with a table of what differs in their settings."""
     runs = [registry().get(r) for r in st.session_state.get(HISTORY_KEY, [])]
@@ -184,7 +209,7 @@ def compare_section() -> None:
     snaps = [s for s in snaps if s.step > 0]
     if len(snaps) < 2:
         return
-    st.subheader("Compare runs")
+    st.header("Compare runs")
     by_id = {s.id: s for s in snaps}
     # A new run (or one the server forgot) changes the choices: start again from the latest three.
     if st.session_state.get("_tl_compare_options") != list(by_id) or "tl_compare" not in st.session_state:
@@ -203,14 +228,8 @@ def compare_section() -> None:
     c2.plotly_chart(acc, key="tl_cmp_acc", width="stretch")
     rows = [compare.settings(s.config, s.dataset) for s in chosen]
     diff = compare.differences(rows)
-    table = [{"run": label, **{k: r[k] for k in diff}, "state": s.state,
-              "val. accuracy": None if s.val_acc is None else round(100 * s.val_acc, 2),
-              "test accuracy": None if s.test_acc is None else round(100 * s.test_acc, 2)}
-             for label, r, s in zip(labels, rows, chosen)]
     st.markdown("**What differs**" + ("" if diff else ": nothing, every setting and the seed are the same"))
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"val. accuracy": st.column_config.NumberColumn(format="%.2f %%"),
-                                "test accuracy": st.column_config.NumberColumn(format="%.2f %%")})
+    st.dataframe(compare_table(chosen, labels, rows, diff), hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     c1.plotly_chart(compare_gradients_figure(chosen, labels), key="tl_cmp_grad", width="stretch")
     c2.caption("How far the gradient shrinks between the last layer and the first: with sigmoid activations "

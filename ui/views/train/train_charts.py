@@ -128,11 +128,14 @@ def accuracy_figure(snap) -> go.Figure:
     ep = [r["epoch"] for r in rows]
     train = [(r["epoch"], r["train_acc"]) for r in rows if r.get("train_acc") is not None]
     val = [(r["epoch"], r["val_acc"]) for r in rows if r.get("val_acc") is not None]
-    spec = plots.from_skeleton(_accuracy_skeleton, bool(train), bool(val), snap.epochs <= 20)
+    # A run that ended early (stopped, diverged, early stopping) is drawn over the epochs it did, not the planned
+    # ones: sixteen epochs of a planned 200 were squeezed into the first 8 % of the chart.
+    last = max(ep, default=1) if snap.ended else max(snap.epochs, max(ep, default=1))
+    spec = plots.from_skeleton(_accuracy_skeleton, bool(train), bool(val), last <= 20)
     for trace, points in zip(spec["data"], [p for p in (train, val) if p]):
         trace.update(x=[e for e, _ in points], y=[a for _, a in points])
     lo = min([a for _, a in train + val], default=0.0)
-    spec["layout"]["xaxis"]["range"] = [0.5, max(snap.epochs, max(ep, default=1)) + 0.5]
+    spec["layout"]["xaxis"]["range"] = [0.5, last + 0.5]
     spec["layout"]["yaxis"]["range"] = [max(0.0, min(lo, 0.9) - 0.05), 1.0]
     return plots._unvalidated(spec)
 

@@ -1,0 +1,67 @@
+"""Issue 18 ("Bugs found on the walk"): the ones only a browser shows (a note that stays, clipped text,
+overlapping boxes), measured at the projector size, 1280×800."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_no_exception, wait_for_app
+
+
+def _page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"])
+    pg = ctx.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    return ctx, pg
+
+
+def test_link_copied_goes_once_a_setting_changes_and_the_button_stays_last(browser, app_url):
+    """Bug 10: "Link copied" stayed after the settings (and so the address) had changed."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/evaluate")
+    wait_for_app(page, timeout=60_000)
+    button = page.get_by_role("button", name="Copy link to this view")
+    expect(button).to_be_visible(timeout=30_000)
+    # Still the last thing in the sidebar, below the page's own sidebar content (it is drawn first).
+    model_note = page.locator("[data-testid='stSidebarUserContent']").get_by_text("Active model")
+    assert model_note.bounding_box()["y"] < button.bounding_box()["y"]
+    button.click()
+    expect(page.get_by_text("Link copied")).to_be_visible(timeout=10_000)
+    page.get_by_text("row-normalised").click()                  # a setting: the address changes
+    wait_for_app(page)
+    expect(page.get_by_text("Link copied")).to_have_count(0, timeout=10_000)
+    expect(page.get_by_text("Opens this page with these settings")).to_be_visible()
+    assert_no_exception(page)
+    ctx.close()
+
+
+def _text_sizes(page, chart_key: str) -> list[float]:
+    """Font sizes (px, as drawn) of the cell texts in a plotly chart."""
+    return page.evaluate("""(key) => Array.from(document.querySelectorAll(`.st-key-${key} svg text`))
+        .filter(t => t.textContent.trim() && !t.closest('.infolayer') && !t.closest('.xtick') && !t.closest('.ytick'))
+        .map(t => parseFloat(getComputedStyle(t).fontSize) * (t.getScreenCTM() ? t.getScreenCTM().a : 1))""", chart_key)
+
+
+def test_the_convolution_sum_is_on_the_first_screen_and_5x5_products_are_readable(browser, app_url):
+    """Bug 9: at 1280×800 the written-out sum was below the fold (the README says it fits), and a 5×5 kernel's
+    products were written at about 8 px."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/convolution?conv_slider=1")           # a link: the settings are folded away
+    wait_for_app(page, timeout=60_000)
+    total = page.locator("[data-testid='conv-sum']")
+    expect(total).to_be_visible(timeout=30_000)
+    box = total.bounding_box()
+    assert box["y"] + box["height"] <= 800, f"the sum ends at {box['y'] + box['height']:.0f} px"
+    page.get_by_text("Settings: input, kernel, stride and padding").click()
+    page.get_by_text("Type it in").click()
+    wait_for_app(page)
+    page.get_by_label("Kernel size").click() if page.get_by_label("Kernel size").count() else None
+    page.get_by_role("option", name="5", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_text("Step 1 of")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)       # plotly draws the new grid after the script has run
+    sizes = _text_sizes(page, "conv_fig_prod")
+    assert len(sizes) >= 25 and min(sizes) >= 11, sizes[:5]
+    assert_no_exception(page)
+    ctx.close()
