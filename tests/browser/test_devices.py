@@ -248,3 +248,15 @@ def test_take_a_photo_with_a_camera(browser, app_url):
         assert_no_exception(page)
     finally:
         fake.close()
+
+
+def test_a_tap_on_the_confusion_matrix_picks_that_cell(on_device):
+    """Taps still click: the tapped cell's images are shown, as with a mouse click."""
+    page, chart = _confusion_matrix(on_device, "iPhone 13")
+    drag = chart.locator(".nsewdrag").first
+    drag.scroll_into_view_if_needed()
+    box = drag.bounding_box()
+    touch_tap(page, box["x"] + box["width"] * 0.95, box["y"] + box["height"] * 0.05)   # true 0, predicted 9
+    expect(page.get_by_text(re.compile(r"of class \*?\*?0\*?\*? predicted as \*?\*?9"))).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    assert_no_exception(page)
