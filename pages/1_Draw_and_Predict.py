@@ -88,8 +88,8 @@ def mount_drawing() -> dict | None:
 
 
 st.title("Draw & Predict")
-st.caption("Draw a digit from 0 to 9. The network never sees your canvas: it sees the 28×28 picture in the "
-           "middle, made the way MNIST's digits were made. Every stroke updates the answer.")
+st.caption("Draw a digit from 0 to 9. The network never sees your canvas: it sees the 28×28 picture under "
+           "“What it sees”, made the way MNIST's digits were made. Every stroke updates the answer.")
 
 shape = tuple(bundle.spec.get("input_shape", ()))
 if shape != (1, 28, 28):
