@@ -14,7 +14,8 @@ from ui.views import home
 # only when the page config gives it an item, hence "About".
 st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide",
                    menu_items={"About": "**CNN Explorer**: open a convolutional neural network and see how it sees. "
-                                        "Switch between the light and the dark theme under *Settings* in this menu."})
+                                        "Switch between the light and the dark theme in this menu: *Light*, *Dark*, or *System* "
+                                        "to follow your computer."})
 # Less empty space above each page's title: at 1280×800 (a projector) the default top padding takes
 # a tenth of the screen.
 # Plotly's own toolbar is hidden: on hover it covered chart titles and the confusion matrix's top row.

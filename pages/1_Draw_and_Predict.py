@@ -141,7 +141,7 @@ def draw_and_predict(bundle) -> None:
             pred = predict.predict_image(bundle.model, image28)
             source_text = f"bundled digit #{idx} (label {ds.class_names[true_label]})"
             st.image(np.kron(ds.images[idx, 0], np.ones((10, 10), np.uint8)), width=CANVAS_PX,
-                     caption=f"Bundled MNIST digit #{idx:,} of {len(ds):,}")
+                     caption=f"Bundled MNIST digit #{idx} of {len(ds):,}")
             st.markdown(f"True label: **{ds.class_names[true_label]}**")
 
     with col_seen:
