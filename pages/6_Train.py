@@ -19,6 +19,7 @@ from ui.app import errors, links, loaders, quotas, state
 from ui.views.train import run_panel as rp
 from ui.views.train import timeline_views as tlv
 from ui.views.train.train_charts import fmt_lr, label_histogram
+from cnn_core.lessons.formatting import count_of
 
 state.sidebar_active_model()
 
@@ -111,7 +112,7 @@ def load_data(key: str):
         report = ds.meta["report"]
         st.caption(f"Loaded {report.summary()}.")
         if report.skipped:
-            with st.expander(f"{len(report.skipped)} file(s) skipped"):
+            with st.expander(f"{count_of(len(report.skipped), 'file')} skipped"):
                 st.dataframe([{"file": f, "why": why} for f, why in report.skipped[:500]], hide_index=True)
         return ds, None
     failed = st.session_state.setdefault("_tr_data_errors", {})

@@ -15,6 +15,7 @@ from ui.views import chart_alt
 from ui.views.classroom import class_data
 from ui.views.image_grid import image_grid
 from ui.views.train.train_charts import confusion_figure, fmt_pct
+from cnn_core.lessons.formatting import count_of
 
 bundle = state.sidebar_active_model()
 
@@ -187,7 +188,7 @@ with right:
     pcls = names.index(c2.selectbox("predicted class", names, key="ev_pred"))
     idx = ev.cell(t, pcls)
     kind = "correctly classified" if t == pcls else "misclassified"
-    st.markdown(f"**{len(idx):,} image(s)** of class **{names[t]}** predicted as **{names[pcls]}** ({kind}).")
+    st.markdown(f"**{count_of(len(idx), 'image')}** of class **{names[t]}** predicted as **{names[pcls]}** ({kind}).")
     shown = idx[np.argsort(-ev.probs[idx, pcls], kind="stable")][:24]
     if len(shown):
         image_grid(ds.images[shown], [f"{ev.probs[i, pcls]:.0%}" for i in shown], per_row=5,
