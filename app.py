@@ -20,7 +20,8 @@ from ui.views.classroom import banner, sidebar as class_sidebar
 FAVICON = str(Path(__file__).resolve().parent / "assets" / "favicon.png")
 st.set_page_config(page_title="CNN Explorer", page_icon=FAVICON, layout="wide",
                    menu_items={"About": "**CNN Explorer**: open a convolutional neural network and see how it sees. "
-                                        "Switch between the light and the dark theme under *Settings* in this menu."})
+                                        "Switch between the light and the dark theme in this menu: *Light*, *Dark*, or *System* "
+                                        "to follow your computer."})
 # Less empty space above each page's title: at 1280×800 (a projector) the default top padding takes
 # a tenth of the screen.
 # Plotly's own toolbar is hidden: on hover it covered chart titles and the confusion matrix's top row.

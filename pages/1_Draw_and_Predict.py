@@ -9,6 +9,7 @@ from streamlit_drawable_canvas import st_canvas
 from cnn_core.inference import predict
 from cnn_core.inference import preprocess
 from ui.app import errors, loaders, state
+from ui.app.text import literal
 from ui.views import camera, chart_alt, plots
 from ui.views.classroom.send import send_panel
 
@@ -88,8 +89,8 @@ def mount_drawing() -> dict | None:
 
 
 st.title("Draw & Predict")
-st.caption("Draw a digit from 0 to 9. The network never sees your canvas: it sees the 28×28 picture in the "
-           "middle, made the way MNIST's digits were made. Every stroke updates the answer.")
+st.caption("Draw a digit from 0 to 9. The network never sees your canvas: it sees the 28×28 picture under "
+           "“What it sees”, made the way MNIST's digits were made. Every stroke updates the answer.")
 
 shape = tuple(bundle.spec.get("input_shape", ()))
 if shape != (1, 28, 28):
@@ -159,7 +160,7 @@ def draw_and_predict(bundle) -> None:
                 st.caption("A photo of a digit on paper works too: dark ink on a light background is inverted.")
                 upload, kept = state.kept_upload("draw_upload", upload)
                 if kept:
-                    st.caption(f"Still using {upload.name}, uploaded before; upload another picture to replace it.")
+                    st.caption(f"Still using {literal(upload.name)}, uploaded before; upload another picture to replace it.")
                 if upload is None:
                     hint = "Upload a picture of a digit to see what the network makes of it."
                 else:
@@ -167,12 +168,12 @@ def draw_and_predict(bundle) -> None:
                         picture = preprocess.load_image_file(upload.getvalue())
                         steps, pred = predict.predict_canvas(bundle.model, picture)
                         image28, source_text = steps.image, f"uploaded picture {upload.name}"
-                        st.image(picture, caption=f"{upload.name}: {picture.shape[1]}×{picture.shape[0]} px",
+                        st.image(picture, caption=f"{literal(upload.name)}: {picture.shape[1]}×{picture.shape[0]} px",
                                  width=240, alt=f"the uploaded picture, {picture.shape[1]}×{picture.shape[0]} pixels")
                     except preprocess.ImageFileError as exc:
                         st.error(str(exc))
                     except preprocess.EmptyImageError:
-                        st.error(f"{upload.name} looks blank: no ink stands out from the background. "
+                        st.error(f"{literal(upload.name)} looks blank: no ink stands out from the background. "
                                  "Upload a picture with one clearly visible digit.")
         elif source == PHOTO:
             with input_area:
@@ -198,7 +199,7 @@ def draw_and_predict(bundle) -> None:
                 pred = predict.predict_image(bundle.model, image28)
                 source_text = f"bundled digit #{idx} (label {ds.class_names[true_label]})"
                 st.image(np.kron(ds.images[idx, 0], np.ones((10, 10), np.uint8)), width=CANVAS_PX,
-                         caption=f"Bundled MNIST digit #{idx:,} of {len(ds):,}",
+                         caption=f"Bundled MNIST digit #{idx} of {len(ds):,}",
                          alt=f"a handwritten {ds.class_names[true_label]}, white on black, enlarged from 28×28 pixels")
                 st.markdown(f"True label: **{ds.class_names[true_label]}**")
         if pred is not None:
@@ -243,7 +244,7 @@ def draw_and_predict(bundle) -> None:
                       if pred.preprocess_seconds else f"model {pred.model_seconds * 1000:.1f} ms")
             st.caption(f"Prediction took {pred.seconds * 1000:.1f} ms ({timing}) on this server's CPU.")
             state.set_current_input(image28, source_text)
-            st.caption(f"The Convolution and Layer Explorer pages now use this input ({source_text}).")
+            st.caption(f"The Convolution and Layer Explorer pages now use this input ({literal(source_text)}).")
 
 
 draw_and_predict(bundle)

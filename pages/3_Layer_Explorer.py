@@ -109,8 +109,9 @@ with c_pred:
                    "kernel's map to 0 for this input.")
     if wi:
         st.warning(f"What-if active: {'; '.join(e['label'] for e in wi)}. "
-                   f"Prediction without it: {names[base.predicted]} "
-                   f"({base.probabilities[base.predicted] * 100:.1f} %). The shared model is unchanged.")
+                   f"The trained model says {names[base.predicted]} "
+                   f"({base.probabilities[base.predicted] * 100:.1f} %) without these edits. The shared model is "
+                   "unchanged.")
         st.button("Reset to the trained model", key=K + "reset_top", on_click=_reset_whatif)
     st.plotly_chart(plots.prob_bars(result.probabilities, names, height=220), key=K + "fig_probs_top")
 

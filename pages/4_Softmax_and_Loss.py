@@ -77,6 +77,9 @@ except (AnswerError, geometry.LessonError) as exc:
     st.error(str(exc))
     st.stop()
 names = softmax_inputs.parse_class_names(names_text, z.size)
+if softmax_inputs.class_names_note(names_text, z.size):
+    with c1:
+        st.caption(softmax_inputs.class_names_note(names_text, z.size))
 # new logits or names can leave the old label behind as a string (a TypeError on '<=' here before)
 state.keep_valid_choice(K + "true", list(range(z.size)), K + "true_last")
 with c1:

@@ -10,11 +10,13 @@ from cnn_core.data.folders import FolderDatasetError
 from cnn_core.inference import evaluation
 from cnn_core.training import registry
 from ui.app import links, loaders, state
+from ui.app.text import literal
 from ui.views.train import zip_uploads
 from ui.views import chart_alt
 from ui.views.classroom import class_data
 from ui.views.image_grid import image_grid
 from ui.views.train.train_charts import confusion_figure, fmt_pct
+from cnn_core.lessons.formatting import count_of
 
 bundle = state.sidebar_active_model()
 
@@ -64,7 +66,7 @@ def upload_dataset(bundle):
     if up is None:
         return None
     if kept:
-        st.caption(f"Still using {up.name}, uploaded before; upload another .zip to replace it.")
+        st.caption(f"Still using {literal(up.name)}, uploaded before; upload another .zip to replace it.")
     shape = tuple(bundle.spec["input_shape"])
     invert = st.checkbox("invert (dark ink on light paper)", key="ev_invert")
     cache_key = (up.file_id, shape, bool(invert))       # decoded once, not on every rerun of the page
@@ -187,7 +189,7 @@ with right:
     pcls = names.index(c2.selectbox("predicted class", names, key="ev_pred"))
     idx = ev.cell(t, pcls)
     kind = "correctly classified" if t == pcls else "misclassified"
-    st.markdown(f"**{len(idx):,} image(s)** of class **{names[t]}** predicted as **{names[pcls]}** ({kind}).")
+    st.markdown(f"**{count_of(len(idx), 'image')}** of class **{names[t]}** predicted as **{names[pcls]}** ({kind}).")
     shown = idx[np.argsort(-ev.probs[idx, pcls], kind="stable")][:24]
     if len(shown):
         image_grid(ds.images[shown], [f"{ev.probs[i, pcls]:.0%}" for i in shown], per_row=5,

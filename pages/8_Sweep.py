@@ -11,6 +11,7 @@ from cnn_core.training import ConfigError, TrainConfig, registry
 from ui.app import links, loaders, quotas, state
 from ui.views.train import run_panel as rp
 from ui.views.train.sweep_panel import sweep_panel
+from cnn_core.lessons.formatting import count_of
 
 state.sidebar_active_model()
 state.keep_widget_state("sweep", ["sw_preset", "sw_dataset", "sw_epochs", "sw_engine", "sw_base", "sw_ax1", "sw_ax2",
@@ -96,7 +97,7 @@ with left:
     if problem:
         st.error(problem)
     elif axes:
-        st.caption(f"{sweep_grid.grid_size(axes)} runs × {int(epochs)} epoch(s), one after another.")
+        st.caption(f"{sweep_grid.grid_size(axes)} runs × {count_of(int(epochs), 'epoch')}, one after another.")
 
     current = None if sweep_id is None else registry().get_sweep(sweep_id)
     if st.button("Start sweep", type="primary", disabled=base is None or problem is not None, key="sw_start",

@@ -6,7 +6,7 @@ from cnn_core.inference import introspection as intro
 from cnn_core.inference import predict
 from cnn_core.lessons import backprop as bp
 from cnn_core.lessons.backprop_arithmetic import weight_update
-from cnn_core.lessons.formatting import fmt, fmt_sig
+from cnn_core.lessons.formatting import count_of, fmt, fmt_sig
 from cnn_core.lessons.softmax import cross_entropy_logits_written
 from cnn_core.models import specs
 from cnn_core.numpy_nn import Sequential, build_numpy
@@ -96,7 +96,7 @@ with c_img:
     st.caption(described + (f"; {note}" if note else ""))
 version = st.session_state[bv.VERSION]
 if version:
-    st.info(f"Your copy of the network has taken {version} step(s) on this input. The shared model is unchanged.")
+    st.info(f"Your copy of the network has taken {count_of(version, 'step')} on this input. The shared model is unchanged.")
 
 # --- 1. forward ---------------------------------------------------------------------------------------
 st.header("1 · Forward: each layer's output")
@@ -173,8 +173,10 @@ with u2:
                    "probabilities before and after, on this same input.")
     else:
         m1, m2 = st.columns(2)
-        m1.metric("Loss on this input", f"{last['loss_after']:.4f} nats",
-                  delta=f"{last['loss_after'] - last['loss_before']:+.4f} (was {last['loss_before']:.4f})",
+        # A loss is ≥ 0; at a huge η it can round to a float's "-0.0000": written with fmt_sig, it reads 0.
+        after, before = max(0.0, last["loss_after"]), max(0.0, last["loss_before"])
+        m1.metric("Loss on this input", f"{fmt_sig(after)} nats",
+                  delta=f"{after - before:+.4f} (was {before:.4f})",
                   delta_color="inverse")
         yb, ya = last["probs_before"][last["label"]], last["probs_after"][last["label"]]
         m2.metric(f"p({class_names[last['label']]})", f"{ya:.4f}", delta=f"{ya - yb:+.4f} (was {yb:.4f})")

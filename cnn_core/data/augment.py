@@ -38,7 +38,7 @@ class Augmentation:
     def __post_init__(self):
         bad = [o for o in self.ops if o not in DOC000_OPS]
         if bad:
-            raise ValueError(f"Unknown augmentation(s) {bad}; choose from {DOC000_OPS}.")
+            raise ValueError(f"Unknown augmentation {bad}; choose from {DOC000_OPS}.")
         if not 0.0 <= self.p <= 1.0:
             raise ValueError(f"p must be in [0, 1], got {self.p}.")
 

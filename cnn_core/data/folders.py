@@ -34,6 +34,7 @@ import numpy as np
 
 from cnn_core import limits as caps
 from cnn_core.data.datasets import DataError, ImageDataset
+from cnn_core.lessons.formatting import count_of
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 IGNORED_PARTS = {"__MACOSX", ".DS_Store", "Thumbs.db"}
@@ -65,7 +66,7 @@ class FolderReport:
     def summary(self) -> str:
         parts = [f"{sum(self.classes.values()):,} images in {len(self.classes)} classes ({self.colour})"]
         if self.skipped:
-            parts.append(f"{len(self.skipped)} file(s) skipped")
+            parts.append(f"{count_of(len(self.skipped), 'file')} skipped")
         return ", ".join(parts)
 
 
@@ -273,4 +274,4 @@ def _skipped_hint(report: FolderReport) -> str:
     if not report.skipped:
         return ""
     reasons = sorted({r for _, r in report.skipped})
-    return f" {len(report.skipped)} file(s) were skipped ({'; '.join(reasons[:3])})."
+    return f" {count_of(len(report.skipped), 'file')} {'was' if len(report.skipped) == 1 else 'were'} skipped ({'; '.join(reasons[:3])})."

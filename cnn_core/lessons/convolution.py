@@ -13,6 +13,7 @@ import numpy as np
 
 from cnn_core.lessons.formatting import fmt, fmt_factor
 from cnn_core.lessons.geometry import LessonError, output_size, resolve_padding
+from cnn_core.lessons.formatting import count_of
 
 # Hand-typed grids, kernels and biases stay within ±MAX_ABS: far beyond any lesson, and small enough
 # that every product and sum is exact enough to write out (1e308 · 5 overflows to inf).
@@ -40,7 +41,7 @@ def _kernel_for(x: np.ndarray, kernel) -> np.ndarray:
     if k.ndim != 3 or k.shape[1] != k.shape[2]:
         raise LessonError(f"A kernel must be square, (f, f) or (C, f, f); got shape {k.shape}.")
     if k.shape[0] != x.shape[0]:
-        raise LessonError(f"The kernel has depth {k.shape[0]} but the input has {x.shape[0]} channel(s); "
+        raise LessonError(f"The kernel has depth {k.shape[0]} but the input has {count_of(x.shape[0], 'channel')}; "
                           "the kernel's depth must equal the input's depth.")
     if not np.all(np.isfinite(k)):
         raise LessonError("The kernel contains a value that is not a number; fix the empty or invalid cells.")

@@ -81,3 +81,10 @@ def unit_name(index: int, class_names=None) -> str:
     if class_names is not None:
         return f"class {class_names[int(index)]}"
     return f"unit {count_from_one(index)}"
+
+
+def count_of(n: int, noun: str) -> str:
+    """'1 step', '2,195 steps', '0 images': the count with a thousands separator and the noun in the right
+    number (never a bracketed plural). Regular plurals only ('conv block' → 'conv blocks')."""
+    n = int(n)
+    return f"{n:,} {noun if n == 1 else noun + 's'}"

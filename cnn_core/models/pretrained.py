@@ -10,6 +10,7 @@ from cnn_core import ASSETS
 from cnn_core.models.checkpoints import ModelBundle, load
 
 DEFAULT_WEIGHTS = ASSETS / "default_model.safetensors"
+DEFAULT_FACTS = ASSETS / "default_model.json"
 
 
 @functools.lru_cache(maxsize=1)
@@ -20,6 +21,24 @@ def _default_bundle() -> ModelBundle:
 def load_default_bundle() -> ModelBundle:
     """The default model with its spec and facts (held-out accuracy, data, date). Shared: don't mutate."""
     return _default_bundle()
+
+
+@functools.lru_cache(maxsize=1)
+def label_smoothing() -> float:
+    """The label smoothing the default model was trained with (default_model.json), 0 if none."""
+    import json
+
+    try:
+        return float(json.loads(DEFAULT_FACTS.read_text())["training"].get("label_smoothing", 0.0))
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def confidence_target(num_classes: int = 10) -> float:
+    """The probability label smoothing ε trains the true class towards: 1 − ε + ε/K (0.91 for ε = 0.1,
+    K = 10). The default model therefore rarely says much more, even for a clear digit."""
+    eps = label_smoothing()
+    return 1 - eps + eps / num_classes
 
 
 def load_default():

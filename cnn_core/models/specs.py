@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 
 from cnn_core import limits
+from cnn_core.lessons.formatting import count_of
 from cnn_core.lessons.geometry import GeometryError, output_size, output_size_formula, pool_output_formula, \
     pool_output_size, resolve_padding
 
@@ -381,4 +382,4 @@ def build_spec(*, blocks: int = 2, kernels: list[int] | int = 16, kernel_size: i
             layers.append(dropout(dropout_p))
     layers.append(dense(num_classes))
     return _spec(name, layers, input_shape, num_classes,
-                 about=f"{blocks} conv block(s) built on the Train page.")
+                 about=f"{count_of(blocks, 'conv block')} built on the Train page.")

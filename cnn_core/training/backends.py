@@ -21,6 +21,7 @@ from cnn_core.training.engines import Engine, make_engine
 from cnn_core.training.loop import Diverged, Done, Epoch, Extra, Step, fit
 from cnn_core.training.recorder import LearningRecorder, record
 from cnn_core.training.snapshot import ENDED, RunSnapshot
+from cnn_core.lessons.formatting import count_of
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def execute(job: Job, check: Callable[[], None], emit: Callable[[object], None],
             check()
         ended = Ended("finished", done.stop_reason, done.message or "Finished.")
     except Stop:
-        ended = Ended("stopped", "user", f"Stopped by you after {steps} step(s).")
+        ended = Ended("stopped", "user", f"Stopped by you after {count_of(steps, 'step')}.")
     except Diverged as exc:
         engine = None     # its weights are ruined; nothing to keep
         ended = Ended("stopped", "diverged", str(exc))

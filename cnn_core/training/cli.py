@@ -26,6 +26,7 @@ from cnn_core.training.config import ENGINES, OPTIMIZERS, ConfigError, TrainConf
 from cnn_core.training.engines import make_engine
 from cnn_core.training.loop import Diverged, Done, Epoch, Step, fit
 from cnn_core.training.run import make_bundle
+from cnn_core.lessons.formatting import count_of
 
 # The data sets and the split live in cnn_core.data; the old names stay for scripts that used them.
 load_dataset = load_named
@@ -119,7 +120,7 @@ def main(argv=None) -> int:
                 done = event
                 message = event.message
     except KeyboardInterrupt:
-        state, message = "stopped", f"Stopped by you after {steps} step(s)."
+        state, message = "stopped", f"Stopped by you after {count_of(steps, 'step')}."
     except Diverged as exc:
         print(exc)
         print("No model saved.", file=sys.stderr)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from cnn_core.data.augment import Augmentation
 from cnn_core.models.specs import SpecError, check_batch, validate
+from cnn_core.lessons.formatting import count_of
 
 ENGINES = ("torch", "numpy")
 OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -76,13 +77,21 @@ class TrainConfig:
     def describe(self) -> str:
         opt = {"sgd": "SGD", "momentum": f"SGD + momentum {self.momentum:g}", "adam": "Adam"}[self.optimizer]
         return (f"{self.spec.get('name', 'custom')}, {self.engine} engine, {opt}, lr {self.lr:g}, "
-                f"batch {self.batch_size}, {self.epochs} epoch(s)")
+                f"batch {self.batch_size}, {count_of(self.epochs, 'epoch')}")
 
     def advice(self) -> str:
         """What to change when this config diverges."""
         name = {"adam": "Adam", "momentum": "SGD with momentum"}.get(self.optimizer, "SGD")
         return (f"A learning rate of {self.lr:g} is too high for {name}: each update overshoots, so the weights grow "
-                f"instead of settling. Try a rate 10–100× smaller ({SAFE_LR[self.optimizer]:g} is a safe start).")
+                f"instead of settling. {self._safer()}")
+
+    def _safer(self) -> str:
+        # "10–100× smaller" was wrong advice for lr 1e6: name the rate that works and how far away it is.
+        safe = SAFE_LR[self.optimizer]
+        factor = self.lr / safe
+        if factor <= 100:
+            return f"Try a rate 10–100× smaller ({safe:g} is a safe start)."
+        return f"Start from {safe:g}, a rate {factor:,.0f}× smaller, and raise it from there if training is slow."
 
 
 def default_config(input_shape=(1, 28, 28), num_classes: int = 10) -> TrainConfig:

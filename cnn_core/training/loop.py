@@ -27,6 +27,7 @@ import numpy as np
 from cnn_core.data.augment import augment_batch
 from cnn_core.training.config import TrainConfig
 from cnn_core.training.engines import Engine
+from cnn_core.lessons.formatting import count_of
 
 EXPLODE_FACTOR = 10.0      # mean loss of the last EXPLODE_WINDOW steps above factor × reference: diverged
 EXPLODE_WINDOW = 5
@@ -132,8 +133,8 @@ class EarlyStopping:
         return self.since_best >= self.patience
 
     def message(self, epoch: int) -> str:
-        return (f"Stopped early after epoch {epoch}: the validation loss has not improved for {self.since_best} "
-                f"epoch(s); kept the weights of epoch {self.best_epoch} (validation loss {self.best_loss:.4f}).")
+        return (f"Stopped early after epoch {epoch}: the validation loss has not improved for "
+                f"{count_of(self.since_best, 'epoch')}; kept the weights of epoch {self.best_epoch} (validation loss {self.best_loss:.4f}).")
 
 
 def batch(ds, idx, cfg: TrainConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

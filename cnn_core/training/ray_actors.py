@@ -17,6 +17,7 @@ from dataclasses import replace
 from cnn_core.training.backends import PAUSED, RESUMED, Ended, Job, RunRecord, Stop, execute, model_from_weights
 from cnn_core.training.loop import Extra, Step
 from cnn_core.training.snapshot import RunSnapshot
+from cnn_core.lessons.formatting import count_of
 
 
 def run_info(job: Job) -> dict:
@@ -127,7 +128,7 @@ class RunActor:
             if self._command == "stop" and self._record.state == "queued":
                 return
             self._record.end(Ended("failed", "error", f"The Ray worker training this run died ({short(exc)}) after "
-                                                      f"{self._record.step} step(s); its weights are lost."))
+                                                      f"{count_of(self._record.step, 'step')}; its weights are lost."))
 
     # called by the training task
     def push(self, events: list) -> str:

@@ -29,6 +29,7 @@ from typing import Callable
 from cnn_core.training.backends import PAUSED, READY, RESUMED, Ended, Job, RunRecord, Stop, execute
 from cnn_core.training.loop import Extra, Step
 from cnn_core.training.snapshot import ENDED, RunSnapshot
+from cnn_core.lessons.formatting import count_of
 
 FLUSH_S = 0.05          # events reach the server in batches, at least this often
 CHECK_S = 0.01          # pause / stop are read this often (between steps)
@@ -309,7 +310,7 @@ class ProcessBackend:
         if w.stop_at is not None:     # stopped, but stuck in a long step: ended by force
             if proc.is_alive():
                 proc.kill()
-            return Ended("stopped", "user", f"Stopped by you after {w.record.step} step(s); the run did not answer "
+            return Ended("stopped", "user", f"Stopped by you after {count_of(w.record.step, 'step')}; the run did not answer "
                                             "in time, so its weights were not kept.")
         proc.join(2.0)
         code = proc.exitcode
@@ -322,8 +323,8 @@ class ProcessBackend:
                 how += ", most likely because the machine ran out of memory"
         else:
             how = f"exited with code {code}"
-        return Ended("failed", "error", f"The training process ended unexpectedly ({how}) after {w.record.step} "
-                                        "step(s); this run's weights are lost, but the app carries on. "
+        return Ended("failed", "error", f"The training process ended unexpectedly ({how}) after "
+                                        f"{count_of(w.record.step, 'step')}; this run's weights are lost, but the app carries on. "
                                         "Try a smaller network or batch size if it happens again.")
 
     def _get(self, run_id: str) -> _Worker | None:

@@ -58,7 +58,7 @@ def test_apply_one_step_lowers_the_loss_on_this_input(at):
     loss = next(m for m in at.metric if m.label == "Loss on this input")
     assert float(loss.value.split()[0]) == pytest.approx(hist[1]["loss"], abs=1e-4)
     assert loss.delta.startswith("-")
-    assert "has taken 1 step(s) on this input" in at.info[0].value
+    assert "has taken 1 step on this input" in at.info[0].value
     at.button(key=f"{bv.K}step").click().run()
     hist = at.session_state[bv.HISTORY]
     assert len(hist) == 3 and hist[2]["loss"] < hist[1]["loss"]

@@ -203,3 +203,15 @@ def test_an_uploaded_picture_is_sent_with_a_small_thumbnail(teacher, student, cl
     img28, thumb = store.drawing_images(code, [row.id])[row.id]
     w, h = Image.open(io.BytesIO(thumb)).size
     assert max(w, h) <= 96 and row.label == "3" and row.probs is not None and len(row.probs) == 10
+
+
+def test_a_class_of_one_the_teacher_draws_and_sees_it_on_their_own_wall(open_page, class_db):
+    at = open_page("app.py")
+    start_class(at, "just me", draw_too=True)
+    assert at.session_state["class_member"].nickname == "Teacher"
+    send_bundled_digit(at)
+    at.switch_page(WALL_PAGE).run()
+    assert next(m for m in at.metric if m.label == "Drawings").value == "1"
+    at.switch_page(CLASS_PAGE).run()
+    assert any((b.key or "").startswith("class_withdraw_") for b in at.button)       # their own drawings too
+    assert at.button(key="class_end")

@@ -92,3 +92,15 @@ def test_the_copy_link_button_strips_class_secrets():
 
     assert set(links.SECRET_PARAMS) >= {"teacher", "join"}
     assert 'url.searchParams.delete(k)' in links._SHARE_HTML and '"teacher", "join"' in links._SHARE_HTML
+
+
+def test_a_pushed_train_page_carries_the_settings_but_not_the_teachers_run(teacher, class_db):
+    from cnn_core.classroom import ClassStore
+
+    t = teacher.session_state["class_teacher"]
+    teacher.switch_page("pages/6_Train.py").run()
+    teacher.number_input(key="tr_epochs").set_value(3).run()
+    teacher.query_params["run"] = "r123"             # as if the teacher's own run were on screen
+    teacher.button(key="class_push").click().run()
+    push = ClassStore(class_db).latest_push(t["code"])
+    assert push.url.startswith("/train?") and "tr_epochs=3" in push.url and "run=" not in push.url

@@ -47,7 +47,7 @@ def test_the_default_model_is_judged_on_the_digits_it_never_saw(at):
     np.fill_diagonal(off, -1)
     t, p = np.unravel_index(off.argmax(), off.shape)
     assert (at.selectbox(key="ev_true").value, at.selectbox(key="ev_pred").value) == (str(t), str(p))
-    assert any(f"**{cm[t, p]:,} image(s)** of class **{t}** predicted as **{p}**" in m.value for m in at.markdown)
+    assert any(f"**{cm[t, p]:,} image{'' if cm[t, p] == 1 else 's'}** of class **{t}** predicted as **{p}**" in m.value for m in at.markdown)
 
 
 def test_picking_a_cell_and_row_normalising_work(at):

@@ -108,7 +108,8 @@ def test_fewer_logits_keep_the_true_class_box(at):
     at.selectbox(key="sm_true").set_value(3).run()
     at.text_input(key="sm_logits").input("1, 2").run()
     assert not at.exception
-    assert at.selectbox(key="sm_true").value == 0 and "One-hot label y for **class 1**: `[1, 0]`" in text(at)
+    # the notes' four names for two logits: the first two are used (issue 18: and a caption says so)
+    assert at.selectbox(key="sm_true").value == 0 and "One-hot label y for **dog**: `[1, 0]`" in text(at)
 
 
 def test_a_stale_true_class_label_from_old_names_is_replaced_not_a_type_error(open_page):
@@ -120,7 +121,7 @@ def test_a_stale_true_class_label_from_old_names_is_replaced_not_a_type_error(op
     at.text_input(key="sm_logits").input("1, 2, 3").run()
     assert not at.exception
     assert at.selectbox(key="sm_true").value == 2     # the last valid choice, still in range
-    at.session_state["sm_true"] = "class 3"
+    at.session_state["sm_true"] = "horse"            # the third name, gone with the third logit
     at.text_input(key="sm_logits").input("4, 5").run()
     assert not at.exception and at.selectbox(key="sm_true").value == 0
 

@@ -108,7 +108,7 @@ def test_start_trains_in_the_background_and_a_finished_run_becomes_the_active_mo
     assert any(f"Run `{run_id}`" in m for m in _texts(at, "markdown"))
     run = _run_until_ended(at, run_id)
     assert run.snapshot().state == "finished" and not at.exception
-    assert any("Finished after 1 epoch(s)" in s for s in _texts(at, "success"))
+    assert any("Finished after 1 epoch," in s for s in _texts(at, "success"))
     assert len(at.get("plotly_chart")) == 6                   # loss, accuracy, histogram; timeline + its 2 gradient charts
     assert len(at.get("download_button")) == 1
     at.button(key=f"use_{run_id}").click().run()
@@ -230,7 +230,7 @@ def test_an_uploaded_zip_of_class_folders_sets_the_networks_outputs(at):
     at.radio(key="tr_dataset").set_value("zip").run()
     at.file_uploader(key="tr_zip").set_value(("shapes.zip", _zip_of(["circle", "square", "star"]), "application/zip")).run()
     assert not at.exception and not at.error
-    assert any("18 images in 3 classes (greyscale), 1 file(s) skipped" in c for c in _texts(at, "caption"))
+    assert any("18 images in 3 classes (greyscale), 1 file skipped" in c for c in _texts(at, "caption"))
     assert any("parameters" in m for m in _texts(at, "markdown"))
     evil = io.BytesIO()
     with zipfile.ZipFile(evil, "w") as zf:
@@ -347,5 +347,5 @@ def test_an_uploaded_zip_is_kept_across_a_page_switch_with_a_note(open_page):
     assert not at.exception and not at.error
     assert at.radio(key="tr_dataset").value == "zip"
     captions = _texts(at, "caption")
-    assert any("Still using shapes.zip" in c for c in captions)
+    assert any("Still using shapes\\.zip" in c for c in captions)     # the name shown as text, not markdown
     assert any("18 images in 3 classes" in c for c in captions)

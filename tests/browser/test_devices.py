@@ -219,3 +219,32 @@ def test_radio_options_are_at_least_24px_with_a_mouse(page, app_url):
     expect(options.first).to_be_visible(timeout=30_000)
     heights = [o.bounding_box()["height"] for o in options.all()]
     assert len(heights) == 4 and min(heights) >= 24, heights
+
+
+def test_take_a_photo_with_a_camera(browser, app_url):
+    """Chromium's fake camera (a moving test pattern) stands in for a phone's: the camera input renders,
+    takes a picture, and the page answers with a prediction or one clear sentence, never a traceback."""
+    from .conftest import CHROMIUM_ARGS, _chromium
+
+    fake = browser.browser_type.launch(executable_path=_chromium(), args=CHROMIUM_ARGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"])
+    try:
+        context = fake.new_context(**{k: v for k, v in browser.devices["Pixel 7"].items()
+                                      if k != "default_browser_type"}, permissions=["camera"])
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.goto(app_url + "/draw")
+        wait_for_app(page, timeout=60_000)
+        page.get_by_text("Take a photo").click()
+        widget = page.locator('[data-testid="stCameraInput"]')
+        expect(widget).to_be_visible(timeout=30_000)
+        shoot = widget.get_by_role("button", name=re.compile("Take photo", re.I))
+        expect(shoot).to_be_enabled(timeout=30_000)        # the camera stream is running
+        shoot.click()
+        answer = page.locator(".st-key-draw_answer").or_(page.locator('[data-testid="stAlert"]'))
+        expect(answer.filter(visible=True).first).to_be_visible(timeout=30_000)
+        wait_for_app(page)
+        assert_no_exception(page)
+    finally:
+        fake.close()

@@ -20,7 +20,8 @@ LOCAL = {"127.0.0.1", "localhost"}
 # Every page, by the url_path app.py gives it ("" is Home), with text that shows it has drawn.
 PAGES = {"": "CNN Explorer", "draw": "Draw & Predict", "convolution": "Convolution", "layer-explorer": "Layer Explorer",
          "softmax": "Softmax and cross-entropy", "practice": "Practice", "backpropagation": "Backpropagation",
-         "train": "Train a CNN", "evaluate": "Evaluate the active model", "sweep": "Hyper-parameter sweep"}
+         "train": "Train a CNN", "evaluate": "Evaluate the active model", "sweep": "Hyper-parameter sweep",
+         "class": "Class", "class-wall": "Class wall"}
 
 OUTSIDE_URLS_IN_MARKUP = """() => {
   const urls = [];

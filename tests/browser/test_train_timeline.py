@@ -24,7 +24,7 @@ def test_a_short_run_then_the_timeline_slider_moves_the_kernels(page, app_url):
     start_training(page, app_url, epochs=1, document_network=True)
 
     expect(page.get_by_text("Watch it learn").first).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("Finished after 1 epoch(s)").first).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Finished after 1 epoch,").first).to_be_visible(timeout=120_000)
     wait_for_app(page)
     _wait(page, AT_END, "ok => ok", timeout=30_000)
     assert "probe is predicted" in page.evaluate(TITLE)
@@ -57,7 +57,7 @@ def test_a_short_run_then_the_timeline_slider_moves_the_kernels(page, app_url):
     page.get_by_text("Settings for a new run").click()
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text("Compare runs").first).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("Finished after 1 epoch(s)").first).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Finished after 1 epoch,").first).to_be_visible(timeout=120_000)
     note = page.get_by_text("have the same settings and seed: their loss curves are identical").first
     expect(note).to_be_visible(timeout=30_000)
     note.scroll_into_view_if_needed()

@@ -47,7 +47,7 @@ def test_class_folders_become_a_labelled_dataset_and_non_images_are_reported():
     assert reasons["1/broken.png"] == "not a readable image"
     assert reasons["loose.png"] == "not inside a class folder"
     assert "__MACOSX/0/._0.png" not in reasons                # macOS litter is ignored silently
-    assert report.summary() == "20 images in 4 classes (greyscale), 3 file(s) skipped"
+    assert report.summary() == "20 images in 4 classes (greyscale), 3 files skipped"
 
 
 def test_one_wrapper_folder_is_stripped_and_images_are_resized():
@@ -145,7 +145,7 @@ def test_too_few_images_per_class_or_too_few_classes_are_explained():
         load_zip(_zip(entries))
     with pytest.raises(FolderDatasetError, match="at least 2 classes .* found 1 class folder"):
         load_zip(_zip(_classes(("only",))))
-    with pytest.raises(FolderDatasetError, match="found 0 class folders.*2 file\\(s\\) were skipped"):
+    with pytest.raises(FolderDatasetError, match="found 0 class folders.*2 files were skipped"):
         load_zip(_zip({"a/x.txt": b"1", "b/y.doc": b"2"}))
 
 

@@ -20,5 +20,6 @@ def test_bad_logits_are_one_sentence(text, words):
 
 def test_names_are_used_only_when_there_is_one_per_logit():
     assert parse_class_names("dog, cat ,horse", 3) == ["dog", "cat", "horse"]
-    assert parse_class_names("dog, cat", 3) == ["class 1", "class 2", "class 3"]
+    assert parse_class_names("dog, cat", 3) == ["dog", "cat", "class 3"]     # issue 18: names are not dropped
+    assert parse_class_names("dog, cat, horse", 2) == ["dog", "cat"]
     assert parse_class_names(None, 2) == ["class 1", "class 2"]

@@ -101,7 +101,7 @@ def test_pause_resume_and_stop_reach_the_worker(parts, backend):
         assert run.join(10)
     assert time.perf_counter() - t0 < 5
     snap = run.snapshot()
-    assert snap.state == "stopped" and snap.stop_reason == "user" and f"after {snap.step} step(s)" in snap.message
+    assert snap.state == "stopped" and snap.stop_reason == "user" and f"after {snap.step:,} step" in snap.message
     assert len(snap.step_loss) == snap.step and run.bundle() is not None      # what it learned is kept
     assert backend.pid(run.id) not in backend.alive_pids()
 

@@ -203,12 +203,12 @@ _SHARE_HTML = """
 """
 
 
-def shareable_path(url_path: str) -> str:
+def shareable_path(url_path: str, drop: tuple[str, ...] = ()) -> str:
     """The same-site link to the page at ``url_path`` with its current settings ("/convolution?conv_…"),
-    without class mode's secrets: what "Show this to the class" sends."""
+    without class mode's secrets (nor the parameters in ``drop``): what "Show this to the class" sends."""
     from urllib.parse import urlencode
 
-    params = {k: v for k, v in st.query_params.to_dict().items() if k not in SECRET_PARAMS}
+    params = {k: v for k, v in st.query_params.to_dict().items() if k not in SECRET_PARAMS + tuple(drop)}
     path = "/" + url_path.strip("/")
     return path + ("?" + urlencode(params) if params else "")
 

@@ -36,7 +36,9 @@ def _push(url_path: str, title: str) -> None:
     t = cs.teacher()
     if t is None:
         return
-    url = links.shareable_path(url_path)
+    # Not the teacher's run or sweep id: a run's page has Pause and Stop, and thirty students attached to
+    # the teacher's demo run could stop it. The class gets the page with the teacher's settings.
+    url = links.shareable_path(url_path, drop=links.KEEP)
     shown = push_title(url_path, title, st.query_params.to_dict())
     with cs.attempt(show=False, teacher_call=True) as out:
         cs.store().push(t["key"], url, title=shown)

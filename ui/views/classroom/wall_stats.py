@@ -112,7 +112,10 @@ def _matrix(rows, probs: dict, labels: list[str], w: dict) -> None:
                     f"**{literal(labels[p])}**.")
         wall.grid(cell, w["images"], key="wall_cell_grid", per_row=4)
     with left:
-        st.plotly_chart(confusion_figure(cm, shown_names, False, (t, p)), key="wall_cm", on_select="rerun",
+        # Built again only when a count or the chosen cell changed, not on every tick.
+        fig = state.memo("wall_cm_figure", (cm.tobytes(), tuple(shown_names), t, p),
+                         lambda: confusion_figure(cm, shown_names, False, (t, p)))
+        st.plotly_chart(fig, key="wall_cm", on_select="rerun",
                         selection_mode="points", width="stretch")
 
 

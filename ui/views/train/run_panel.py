@@ -9,6 +9,7 @@ from cnn_core.training import registry
 from ui.views.train import checkpoint_views
 from ui.app import errors, quotas
 from ui.views.train.train_charts import accuracy_figure, fmt_pct, fmt_seconds, loss_figure
+from cnn_core.lessons.formatting import count_of
 
 RUN_PARAM = "run"            # ?run=<id> in the URL: a refresh or a second tab reattaches
 SWEEP_PARAM = "sweep"
@@ -29,7 +30,7 @@ def status_line(snap) -> str:
         return f"Training: {done} · {snap.images_per_s:,.0f} images/s · elapsed {fmt_seconds(snap.elapsed_s)} · ETA {fmt_seconds(snap.eta_s)}"
     if snap.state == "paused":
         return f"Paused at {done} · elapsed {fmt_seconds(snap.elapsed_s)}. Resume to continue."
-    return f"{snap.state.capitalize()} after {snap.epoch} epoch(s), {snap.step:,} steps, {fmt_seconds(snap.elapsed_s)}."
+    return f"{snap.state.capitalize()} after {count_of(snap.epoch, 'epoch')}, {count_of(snap.step, 'step')}, {fmt_seconds(snap.elapsed_s)}."
 
 
 def _metrics_row(snap) -> None:

@@ -18,6 +18,7 @@ from cnn_core import limits
 from cnn_core.data.datasets import ImageDataset
 from cnn_core.data.folders import load_zip
 from ui.views.train.train_charts import fmt_seconds
+from cnn_core.lessons.formatting import count_of
 
 _SLOTS: threading.BoundedSemaphore | None = None
 _SLOTS_LOCK = threading.Lock()
@@ -48,7 +49,7 @@ def load_upload(up, **kwargs) -> ImageDataset:
     try:
         while not slots.acquire(timeout=WAIT_POLL_S):
             # another student's archive is being decoded: wait (this update is also the stop check)
-            bar.progress(0.0, text=f"Waiting for the server: it decodes {limits.MAX_ZIP_LOADS} uploaded archive(s) "
+            bar.progress(0.0, text=f"Waiting for the server: it decodes {count_of(limits.MAX_ZIP_LOADS, 'uploaded archive')} "
                                    f"at a time, and yours ({name}) is next in line…")
         try:
             t0 = time.monotonic()
