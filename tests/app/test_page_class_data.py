@@ -145,3 +145,16 @@ def test_a_custom_label_class_offers_only_its_own_drawings_and_a_link_to_train_o
     assert "Our class's drawings + the bundled digits" not in _radio_options(teacher, "tr_dataset")
     teacher.radio(key="tr_dataset").set_value("class").run()
     assert any("send at least 10" in i.value for i in teacher.info)
+
+
+def test_the_wall_reads_a_large_class_back_page_by_page_after_a_drawing_is_hidden(classroom, monkeypatch):
+    from ui.views.classroom import wall
+
+    teacher, student, store = classroom
+    monkeypatch.setattr(wall, "PAGE", 30)            # 80 drawings: three reads of at most 30 in one tick
+    teacher.switch_page(WALL_PAGE).run()
+    assert next(m for m in teacher.metric if m.label == "Drawings").value == "80"
+    t = teacher.session_state["class_teacher"]
+    store.hide(t["key"], store.drawings(t["code"])[0].id)
+    teacher.run()                                    # the revision changed: the wall reads the class again
+    assert next(m for m in teacher.metric if m.label == "Drawings").value == "79"

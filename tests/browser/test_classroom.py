@@ -183,6 +183,7 @@ def test_a_teacher_and_three_students(class_app, pw):
         nick, page = students[0]
         page.get_by_role("link", name="Draw & Predict").first.click()
         expect(page.get_by_text("This class has ended").first).to_be_visible(timeout=LONG)
+        expect(page.locator(".st-key-class_note_box")).to_be_in_viewport(timeout=LONG)
         expect(page.get_by_text("Send to your class")).to_have_count(0, timeout=LONG)
         page.screenshot(path=str(SHOTS / "student-class-ended.png"))
         assert_no_exception(page)

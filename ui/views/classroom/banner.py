@@ -21,7 +21,7 @@ TICK_S = 1.5
 # The banner floats over the top of the page, so a student scrolled down to the canvas sees it too. The
 # background follows the theme (st.context.theme), so the text stays readable in light and dark.
 _CSS = """<style>
-.st-key-class_push_banner {position: fixed; top: 3.6rem; right: 1.2rem; z-index: 999;
+.st-key-class_push_banner, .st-key-class_note_box {position: fixed; top: 3.6rem; right: 1.2rem; z-index: 999;
   width: min(40rem, calc(100vw - 2.4rem)); background: %s; box-shadow: 0 .3rem 1.2rem rgba(0,0,0,.35); border-radius: .6rem}
 </style>"""
 
@@ -42,6 +42,7 @@ def _note() -> None:
     note = st.session_state.get(cs.NOTE)
     if not note:
         return
+    st.html(_CSS % _background())       # floats like the banner: seen wherever the student has scrolled to
     with st.container(border=True, key="class_note_box"):
         c1, c2 = st.columns([6, 1], vertical_alignment="center")
         c1.warning(note, icon=":material/info:")

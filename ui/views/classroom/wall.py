@@ -18,6 +18,8 @@ from ui.views.classroom import thumbs
 
 WALL = "_class_wall"          # {"code", "cursor", "revision", "rows": {id: DrawingRow}, "images": {id: (u8, png)}}
 TICK_S = 1.5
+PAGE = 500                    # rows per read (drawing_images takes at most 500 ids a call)
+PAGES_PER_TICK = 6
 THUMBS_KEPT = 400             # thumbnails kept in the session (the 28×28 inputs are kept for every drawing)
 PER_ROW = 7
 SHOWN = 42
@@ -50,15 +52,19 @@ def sync(t: dict) -> dict:
             w.update(_fresh(t["code"]))
             w["revision"] = info.revision
         w["n_students"], w["joining_open"] = info.n_students, info.joining_open
-        new = s.drawings(t["code"], since_id=w["cursor"], teacher_key=t["key"], limit=500)
-        if new:
+        for _ in range(PAGES_PER_TICK):     # after a reset, a full class (3,000) is read back in one tick
+            new = s.drawings(t["code"], since_id=w["cursor"], teacher_key=t["key"], limit=PAGE)
+            if not new:
+                break
             images = s.drawing_images(t["code"], [r.id for r in new], teacher_key=t["key"])
             for r in new:
                 w["rows"][r.id] = r
                 if r.id in images:
                     w["images"][r.id] = images[r.id]
             w["cursor"] = new[-1].id
-            _bound(w)
+            if len(new) < PAGE:
+                break
+        _bound(w)
     w["away"] = out.away
     w["gone"] = out.gone
     return w
