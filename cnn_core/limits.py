@@ -100,7 +100,7 @@ MAX_STUDENTS_PER_CLASS = _env_int("MAX_STUDENTS_PER_CLASS", 60)     # students i
 MAX_DRAWINGS_PER_MINUTE = _env_int("MAX_DRAWINGS_PER_MINUTE", 12)   # per student, last 60 s
 MAX_DRAWINGS_PER_CLASS = _env_int("MAX_DRAWINGS_PER_CLASS", 3000)   # kept drawings, whole class
 MAX_CLASSES = _env_int("MAX_CLASSES", 200)                          # live classes on the server
-MAX_NICKNAME_CHARS = _env_int("MAX_NICKNAME_CHARS", 24)
+MAX_NICKNAME_CHARS = _env_int("MAX_NICKNAME_CHARS", 32)       # "<img src=x onerror=alert(1)>" (28) fits, shown as text
 MAX_CLASS_NAME_CHARS = _env_int("MAX_CLASS_NAME_CHARS", 40)
 MAX_LABEL_CHARS = _env_int("MAX_LABEL_CHARS", 20)
 MAX_CLASS_HOURS = _env_int("MAX_CLASS_HOURS", 72)                   # a class's lifetime

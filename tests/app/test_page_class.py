@@ -124,7 +124,6 @@ def test_a_student_withdraws_their_drawing(teacher, student):
 def test_nicknames_are_shown_as_text_never_markdown_or_html(open_page, teacher, nick, monkeypatch):
     from cnn_core import limits
 
-    monkeypatch.setattr(limits, "MAX_NICKNAME_CHARS", 32)      # the example has 28 characters
     at = open_page("app.py")
     join(at, teacher.session_state["class_teacher"]["code"], nick)
     assert at.session_state["class_member"].nickname == nick

@@ -179,4 +179,4 @@ def test_caps_are_env_overridable(tmp_path):
     assert out.strip() == str([i + 7 for i in range(len(names))])
     assert (limits.MAX_STUDENTS_PER_CLASS, limits.MAX_DRAWINGS_PER_MINUTE, limits.MAX_DRAWINGS_PER_CLASS,
             limits.MAX_CLASSES, limits.MAX_NICKNAME_CHARS, limits.MAX_CLASS_NAME_CHARS, limits.MAX_LABEL_CHARS,
-            limits.MAX_CLASS_HOURS, limits.MAX_LEADERBOARD_ENTRIES) == (60, 12, 3000, 200, 24, 40, 20, 72, 100)
+            limits.MAX_CLASS_HOURS, limits.MAX_LEADERBOARD_ENTRIES) == (60, 12, 3000, 200, 32, 40, 20, 72, 100)
