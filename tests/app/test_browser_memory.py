@@ -265,3 +265,47 @@ def test_set_active_bundle_and_set_current_input_save_for_the_browser(memory):
     script.session_state["_bundle"], script.session_state["_image"] = None, None
     script.run()
     assert memory.recall(C) is None                       # back to the default model, no input: nothing to keep
+
+
+def test_a_reload_keeps_the_class_a_student_joined_and_the_teacher_key(open_page, monkeypatch, memory, tmp_path):
+    """Issue 17: a student who reloads stays in the class, and so does the teacher, without the key or the
+    token in any address; another browser is in no class; a class that ended meanwhile is not brought back."""
+    from cnn_core.classroom import ClassStore
+    from ui.app import classroom_state as cs
+
+    url = f"sqlite:///{tmp_path / 'classes.db'}"
+    monkeypatch.setenv("CNN_EXPLORER_DATABASE_URL", url)
+    room = ClassStore(url).create_class("7B", labels=[str(d) for d in range(10)])
+
+    monkeypatch.setattr(browser_id, "current", lambda: A)
+    student = open_page("app.py")
+    student.switch_page("pages/10_Class.py").run()
+    student.text_input(key="class_join_code").input(room.code)
+    student.text_input(key="class_join_nick").input("Ada")
+    student.button(key="FormSubmitter:class_join-Join").click().run()
+    assert student.session_state[cs.MEMBER].nickname == "Ada"
+    student.run()                                          # a full run: the sidebar hands the class to the memory
+
+    monkeypatch.setattr(browser_id, "current", lambda: B)
+    teacher = open_page("app.py")
+    teacher.switch_page("pages/10_Class.py")
+    teacher.query_params["teacher"] = room.teacher_key
+    teacher.run().run()
+    assert teacher.session_state[cs.TEACHER]["code"] == room.code
+
+    for browser, key in ((A, cs.MEMBER), (B, cs.TEACHER)):  # the reloads: fresh sessions, same browsers
+        monkeypatch.setattr(browser_id, "current", lambda b=browser: b)
+        again = open_page("app.py")
+        assert not again.exception and key in again.session_state
+        assert any("class" in t.value for t in again.toast)
+    assert again.session_state[cs.TEACHER]["key"] == room.teacher_key
+
+    monkeypatch.setattr(browser_id, "current", lambda: "C" * 43)   # another browser: in no class
+    other = open_page("app.py")
+    assert cs.MEMBER not in other.session_state and cs.TEACHER not in other.session_state
+
+    ClassStore(url).end_class(room.teacher_key)            # ended meanwhile: the reload says so, keeps nothing
+    monkeypatch.setattr(browser_id, "current", lambda: A)
+    ended = open_page("app.py")
+    assert cs.MEMBER not in ended.session_state
+    assert memory.recall(A) is None or memory.recall(A).classroom is None

@@ -39,10 +39,11 @@ class Recalled:
     image: np.ndarray | None = None       # the current input, float32 (28, 28)
     source: str = ""                      # its description ("your drawing", "bundled digit #12 (label 7)")
     bundle: object | None = None          # the active ModelBundle (None: the default model)
+    classroom: dict | None = None         # the class this browser is in: {"member": Membership, "teacher": dict}
 
     @property
     def empty(self) -> bool:
-        return self.drawing is None and self.image is None and self.bundle is None
+        return self.drawing is None and self.image is None and self.bundle is None and self.classroom is None
 
 
 @dataclass
@@ -54,11 +55,12 @@ class _Entry:
     source: str = ""
     bundle: object | None = None
     model_bytes: int = 0
+    classroom: dict | None = None
     extra: dict = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return self.drawing is None and self.image is None and self.bundle is None
+        return self.drawing is None and self.image is None and self.bundle is None and self.classroom is None
 
 
 def model_nbytes(bundle) -> int:
@@ -119,6 +121,11 @@ class BrowserMemory:
         """The active model (None: the default, which needs no keeping)."""
         self._update(browser, bundle=bundle, model_bytes=0 if bundle is None else model_nbytes(bundle))
 
+    def save_class(self, browser: str, classroom: dict | None) -> None:
+        """The class this browser is in (a student's membership, a teacher's key), or None once it left.
+        Kept in this server's memory only, like the rest: a reload does not ask a student to join again."""
+        self._update(browser, classroom=None if not classroom else dict(classroom))
+
     def forget(self, browser: str) -> None:
         with self._lock:
             self._entries.pop(browser, None)
@@ -168,7 +175,8 @@ class BrowserMemory:
                 drawing = {"key": key, "json": json.loads(strokes), "picture": picture}
             return Recalled(drawing=drawing, canvas_n=entry.canvas_n,
                             image=None if entry.image is None else entry.image.copy(),
-                            source=entry.source, bundle=entry.bundle)
+                            source=entry.source, bundle=entry.bundle,
+                            classroom=None if entry.classroom is None else dict(entry.classroom))
 
 
 _shared: BrowserMemory | None = None

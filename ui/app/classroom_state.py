@@ -72,7 +72,40 @@ def join_attempts() -> JoinAttempts:
 
 
 def session_id() -> str:
-    return st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex)
+    """Who wrong join codes are counted against: the browser (its id cookie survives a reload, so reloading
+    does not reset the count), else this session."""
+    from ui.app import state
+
+    return st.session_state.setdefault(SESSION_ID, state.browser() or uuid.uuid4().hex)
+
+
+REMEMBERED = "_class_remembered"   # the class state last given to the browser memory
+
+
+def remember() -> None:
+    """Keep this browser's class (membership, teacher key) across a reload: in the server's per-browser
+    memory (ui/app/browser_memory.py), never in the address. Cheap when nothing changed."""
+    from ui.app import browser_memory, state
+
+    now = (st.session_state.get(MEMBER), st.session_state.get(TEACHER))
+    if st.session_state.get(REMEMBERED, (None, None)) == now:
+        return
+    st.session_state[REMEMBERED] = now
+    browser = state.browser()
+    if browser:
+        browser_memory.shared().save_class(browser, {"member": now[0], "teacher": now[1]} if any(now) else None)
+
+
+def restore(classroom: dict | None) -> bool:
+    """After a reload: this browser's class back in the session (True when there was one). The sidebar's
+    membership check on the same run drops it, with its note, if the class ended meanwhile."""
+    if not classroom or not (classroom.get("member") or classroom.get("teacher")):
+        return False
+    for key, value in ((MEMBER, classroom.get("member")), (TEACHER, classroom.get("teacher"))):
+        if value is not None:
+            st.session_state[key] = value
+    st.session_state[REMEMBERED] = (classroom.get("member"), classroom.get("teacher"))
+    return True
 
 
 def mark_down() -> None:

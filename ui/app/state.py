@@ -36,9 +36,9 @@ _SAVED_REF = "_browser_saved_ref"      # the drawing last saved, so an unchanged
 RESTORED_NOTE = "_restored_note"       # the note's text: what came back
 
 
-def restored_note(drawing: bool, model: bool, other_input: bool = False) -> str:
+def restored_note(drawing: bool, model: bool, other_input: bool = False, in_class: bool = False) -> str:
     """E.g. "Restored your drawing and model from before the reload." (other_input: an upload or a bundled digit)."""
-    parts = (("drawing", drawing), ("input", other_input and not drawing), ("model", model))
+    parts = (("drawing", drawing), ("input", other_input and not drawing), ("model", model), ("class", in_class))
     return f"Restored your {' and '.join(w for w, back in parts if back)} from before the reload."
 
 T = TypeVar("T")
@@ -78,6 +78,11 @@ def set_current_input(image: np.ndarray | None, source: str = "") -> None:
             st.session_state[_SAVED_REF] = drawing
 
 
+def browser() -> str | None:
+    """This session's browser id (from its HttpOnly cookie), or None when unknown."""
+    return _browser()
+
+
 def _browser() -> str | None:
     ss = st.session_state
     if BROWSER not in ss:
@@ -101,9 +106,12 @@ def restore_after_reload() -> bool:
     if recalled.drawing is not None:
         ss[DRAW_SAVED], ss[DRAW_CANVAS_N] = recalled.drawing, recalled.canvas_n
         ss[_SAVED_REF] = recalled.drawing
+    from ui.app import classroom_state
+
+    in_class = classroom_state.restore(recalled.classroom)
     ss[RESTORED] = None
     ss[RESTORED_NOTE] = restored_note(recalled.drawing is not None, recalled.bundle is not None,
-                                      recalled.image is not None)
+                                      recalled.image is not None, in_class)
     st.toast(ss[RESTORED_NOTE] + " Kept for 12 h on this server.", icon=":material/history:")
     return True
 

@@ -71,6 +71,7 @@ def _check_membership() -> None:
 def class_sidebar(page, pages: dict) -> None:
     """The class box for this session (nothing outside a class). ``page``: the page on screen."""
     _check_membership()
+    cs.remember()                  # a reload brings the class back (and forgets it once it is gone)
     t, m = cs.teacher(), cs.member()
     if t is None and m is None:
         return
