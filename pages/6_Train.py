@@ -17,6 +17,7 @@ from ui.views.train import checkpoint_views, zip_uploads
 from ui.app import errors, links, loaders, quotas, state
 from ui.views.train import run_panel as rp
 from ui.views.train import timeline_views as tlv
+from ui.views.layer_table import layer_table
 from ui.views.train.train_charts import fmt_lr, label_histogram
 from cnn_core.lessons.formatting import count_of
 
@@ -226,8 +227,8 @@ with settings:
             summ = model_summary(json.dumps(spec, sort_keys=True))
             right.markdown(f"**Model summary** (torchinfo): **{summ.total_params:,} parameters** · input "
                            f"{' × '.join(map(str, summ.input_shape))}")
-            right.dataframe(summ.as_records(), hide_index=True, width="stretch",
-                            column_config={"parameters": st.column_config.NumberColumn(format="%d")})
+            with right:
+                layer_table(summ.as_records())
 
     with tab_train:
         left, right = st.columns(2, gap="large")

@@ -65,3 +65,69 @@ def test_the_convolution_sum_is_on_the_first_screen_and_5x5_products_are_readabl
     assert len(sizes) >= 25 and min(sizes) >= 11, sizes[:5]
     assert_no_exception(page)
     ctx.close()
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def test_the_grid_editors_toolbar_leaves_the_columns_buttons_free(browser, app_url):
+    """Bug 11: hovering the typed grid, the data editor's toolbar covered the Columns box's − and +."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/convolution?conv_source=Type+your+own+grid")
+    wait_for_app(page, timeout=60_000)
+    page.get_by_text("Settings: input, kernel, stride and padding").click()
+    editor = page.locator(".st-key-conv_grid_5x5")
+    expect(editor).to_be_visible(timeout=30_000)
+    editor.hover()
+    toolbar = editor.locator("[data-testid='stElementToolbar']")
+    expect(toolbar).to_be_visible(timeout=10_000)
+    steps = page.locator(".st-key-conv_cols button")
+    assert steps.count() == 2
+    for i in range(2):
+        assert not _overlap(toolbar.bounding_box(), steps.nth(i).bounding_box())
+    assert_no_exception(page)
+    ctx.close()
+
+
+def _clipped_tables(page) -> list[str]:
+    """Data frames whose columns do not fit their box (a horizontal scroll bar hides the last column)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller'))
+        .filter(s => s.offsetParent && s.scrollWidth > s.clientWidth + 1)
+        .map(s => s.scrollWidth + '>' + s.clientWidth)""")
+
+
+def test_the_layer_tables_parameters_column_fits_on_home_and_train(browser, app_url):
+    """Bug 11: the parameters column was cut off on Home and in Train's model summary."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/")
+    wait_for_app(page, timeout=60_000)
+    page.get_by_text("Layer by layer: output shapes and parameters").click()
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert not _clipped_tables(page)
+    page.goto(app_url + "/train")
+    wait_for_app(page, timeout=60_000)
+    page.get_by_role("tab", name="2 · Architecture").click()
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert not _clipped_tables(page)
+    assert_no_exception(page)
+    ctx.close()
+
+
+def test_backpropagations_forward_titles_fit_their_charts(browser, app_url):
+    """Bug 11: "… (first 16 of" — a forward chart's title ran past its quarter-width chart."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/backpropagation?bp_net=active")
+    wait_for_app(page, timeout=60_000)
+    expect(page.locator(".st-key-bp_fwd_0 .gtitle")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    over = page.evaluate("""() => Array.from(document.querySelectorAll('[class*="st-key-bp_fwd_"] .js-plotly-plot'))
+        .map(p => { const r = p.getBoundingClientRect(), t = p.querySelector('.gtitle');
+                    const b = t ? t.getBoundingClientRect() : r;
+                    return b.right > r.right + 1 ? t.textContent : null; }).filter(x => x)""")
+    assert not over, over
+    assert_no_exception(page)
+    ctx.close()
