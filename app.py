@@ -4,15 +4,21 @@
 chosen page inside it, so page config and navigation live here and nowhere else. The pages
 themselves stay plain scripts, one file each, in pages/.
 """
+from pathlib import Path
+
 import streamlit as st
 
-from ui.app import errors, links
+from ui.app import errors, links, state, touch
 
-from ui.views import home
+from ui.views import accessible_style, home
+from ui.views.classroom import banner, sidebar as class_sidebar
 
 # The menu (top right) carries the light / dark theme switch; with toolbarMode "minimal" it is shown
 # only when the page config gives it an item, hence "About".
-st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:", layout="wide",
+# The tab icon is a file of ours (scripts/make_favicon.py): a Material-symbol icon made the browser fetch
+# it from Google's font host on every rerun, which fails offline.
+FAVICON = str(Path(__file__).resolve().parent / "assets" / "favicon.png")
+st.set_page_config(page_title="CNN Explorer", page_icon=FAVICON, layout="wide",
                    menu_items={"About": "**CNN Explorer**: open a convolutional neural network and see how it sees. "
                                         "Switch between the light and the dark theme in this menu: *Light*, *Dark*, or *System* "
                                         "to follow your computer."})
@@ -20,8 +26,11 @@ st.set_page_config(page_title="CNN Explorer", page_icon=":material/psychology:",
 # a tenth of the screen.
 # Plotly's own toolbar is hidden: on hover it covered chart titles and the confusion matrix's top row.
 # Zoom by dragging and reset by double-clicking still work; Streamlit's full-screen button stays.
+# accessible_style: contrast, heading sizes and the keyboard focus ring, in both themes (see there).
 st.markdown("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}"
-            ".js-plotly-plot .modebar-container{display:none !important}</style>", unsafe_allow_html=True)
+            ".js-plotly-plot .modebar-container{display:none !important}"
+            + accessible_style.CSS + "</style>", unsafe_allow_html=True)
+touch.install()
 
 # Material icons, not emoji: they come with Streamlit's own font, so they draw in every browser
 # (emoji need a colour-emoji font, which many Linux machines lack: they showed as empty boxes).
@@ -40,18 +49,31 @@ TRAIN = [
     st.Page("pages/8_Sweep.py", title="Sweep", icon=":material/tune:", url_path="sweep"),
 ]
 
+CLASS = [
+    st.Page("pages/10_Class.py", title="Class", icon=":material/groups:", url_path="class"),
+    st.Page("pages/11_Class_Wall.py", title="Class wall", icon=":material/view_module:", url_path="class-wall"),
+]
+
 
 def home_page() -> None:
-    home.render(SEE_INSIDE + TRAIN)
+    home.render(SEE_INSIDE + TRAIN + CLASS[:1])
 
 
-page = st.navigation({"": [st.Page(home_page, title="Home", icon=":material/home:", default=True)],
-                      "See inside": SEE_INSIDE, "Train": TRAIN})
+HOME = st.Page(home_page, title="Home", icon=":material/home:", default=True)
+PAGES = {p.url_path: p for p in [HOME, *SEE_INSIDE, *TRAIN, *CLASS]}     # address → page, for pushed links
+page = st.navigation({"": [HOME], "See inside": SEE_INSIDE, "Train": TRAIN, "Class": CLASS})
 # A page's settings come from the address only when the learner lands on it (ui/app/links.py).
 st.session_state[links.LANDED] = st.session_state.get("_page_now") != page.url_path
 st.session_state["_page_now"] = page.url_path
 # Drawn before the page: st.stop() inside a page leaves a stop request that ends the run at the next element
-# sent, so a button drawn after page.run() vanished on every page that stopped early (CSS puts it last).
+# sent, so anything drawn after page.run() vanished on every page that stopped early (CSS puts the share
+# button and the class box last in the sidebar).
+with errors.boundary("restore after a reload"):
+    state.restore_after_reload()       # a new session after a reload gets its drawing and model back
 links.share_control()
+with errors.boundary("class box"):
+    class_sidebar.class_sidebar(page, PAGES)
+with errors.boundary("class banner"):
+    banner.push_banner(PAGES)          # only for a student in a class: what the teacher is showing
 with errors.boundary(f"page {page.title}"):
     page.run()

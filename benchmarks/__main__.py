@@ -1,4 +1,4 @@
-"""`python -m benchmarks [area ...] [--quick]`: run the benchmarks and print README-ready lines."""
+"""`python -m benchmarks [area ...] [--quick]`: run the benchmarks and print lines ready for docs/benchmarks.md."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +15,7 @@ AREAS = {
     "caps": "hostile checkpoints: refusal time and memory (issue 10)",
     "idle": "idle CPU of `make run`'s server after a visit (file watcher, issue 10)",
     "classroom": "N simulated students over Streamlit's websocket against `make run`'s server (issue 10)",
+    "class_mode": "one class of 30 students sending drawings, the teacher's wall live, 3 training (issue 17)",
 }
 
 

@@ -315,6 +315,7 @@ class Student:
         self.closed = False
         self._full = False
         self._tasks: set[asyncio.Task] = set()
+        self.query = ""                          # the address's query string (a teacher link: "teacher=KEY")
 
     # -- HTTP, in threads (urllib), as the browser's parallel fetches
     def _get(self, path: str) -> bytes:
@@ -463,7 +464,7 @@ class Student:
             raise ActionError("connection closed")
         back = BackMsg()
         cs = back.rerun_script
-        cs.query_string = ""
+        cs.query_string = self.query
         cs.page_script_hash = self.page_hash if page_hash is None else page_hash
         if page_name is not None:
             cs.page_name = page_name
@@ -473,7 +474,7 @@ class Student:
         cs.context_info.timezone = "UTC"
         cs.context_info.timezone_offset = 0
         cs.context_info.locale = "en-US"
-        cs.context_info.url = self.base + "/"
+        cs.context_info.url = self.base + "/" + (f"?{self.query}" if self.query else "")
         cs.context_info.is_embedded = False
         cs.context_info.color_scheme = "light"
         cs.widget_states.widgets.extend(self.values.values())

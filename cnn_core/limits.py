@@ -91,3 +91,21 @@ def check(value: float, cap: float, what: str, fmt=fmt_count, error=LimitError) 
     """Raise ``error`` with '{what} {value}; the cap is {cap} (N× over).' when value > cap."""
     if value > cap:
         raise error(f"{what} {fmt(value)}; the cap is {fmt(cap)} {over(value, cap)}.")
+
+
+# --- class mode (cnn_core.classroom) -------------------------------------------------------------
+# One shared database serves every class on the server (or on several servers): these keep one
+# class, or one student, from filling it. Refusals raise classroom.ClassLimitError (a LimitError).
+MAX_STUDENTS_PER_CLASS = _env_int("MAX_STUDENTS_PER_CLASS", 60)     # students in the class at once
+MAX_DRAWINGS_PER_MINUTE = _env_int("MAX_DRAWINGS_PER_MINUTE", 12)   # per student, last 60 s
+MAX_DRAWINGS_PER_CLASS = _env_int("MAX_DRAWINGS_PER_CLASS", 3000)   # kept drawings, whole class
+MAX_CLASSES = _env_int("MAX_CLASSES", 200)                          # live classes on the server
+MAX_NICKNAME_CHARS = _env_int("MAX_NICKNAME_CHARS", 24)
+MAX_CLASS_NAME_CHARS = _env_int("MAX_CLASS_NAME_CHARS", 40)
+MAX_LABEL_CHARS = _env_int("MAX_LABEL_CHARS", 20)
+MAX_CLASS_HOURS = _env_int("MAX_CLASS_HOURS", 72)                   # a class's lifetime
+MAX_LEADERBOARD_ENTRIES = _env_int("MAX_LEADERBOARD_ENTRIES", 100)  # per class
+# A drawing's thumbnail: the PNG's bytes, and the width and height its header declares (checked
+# before it is decoded, so a tiny file declaring a huge image is refused without allocating it).
+MAX_THUMBNAIL_KB = _env_int("MAX_THUMBNAIL_KB", 64)
+MAX_THUMBNAIL_SIDE = _env_int("MAX_THUMBNAIL_SIDE", 280)

@@ -6,6 +6,7 @@ import streamlit as st
 from cnn_core.inference import introspection as intro
 from cnn_core.lessons import convolution as conv, geometry, pooling, presets, stepping
 from cnn_core.lessons.formatting import fmt
+from ui.views import chart_alt
 from ui.views.see_inside import lesson_plots as lp
 from ui.views.see_inside import conv_stepper
 from ui.app import errors, links, loaders
@@ -227,10 +228,11 @@ with settings:
             if st.session_state.get(K + "ksrc") != KSRC_TYPED:  # typed kernels are already on screen, in the editor
                 klim = lp.signed_limits(kernel[0])
                 whole = np.allclose(kernel, np.round(kernel))
-                st.plotly_chart(lp.grid(kernel[0], title=f"Kernel {kernel.shape[1]}×{kernel.shape[2]}", colorscale="RdBu",
-                                        zmid=0, zmin=klim[0], zmax=klim[1], digits=0 if whole else 3, height=190,
-                                        hover_name="weight", text_size=12 if kernel.shape[1] <= 3 else 10),
-                                key=K + "fig_kernel")
+                chart_alt.show_heatmap(
+                    lp.grid(kernel[0], title=f"Kernel {kernel.shape[1]}×{kernel.shape[2]}", colorscale="RdBu",
+                            zmid=0, zmin=klim[0], zmax=klim[1], digits=0 if whole else 3, height=190,
+                            hover_name="weight", text_size=12 if kernel.shape[1] <= 3 else 10),
+                    kernel[0], key=K + "fig_kernel", name="kernel", digits=0 if whole else 3)
     with c_g:
         stride, padding = geometry_controls(K + "rgb_", "valid", 0) if rgb else geometry_controls(K)
 
@@ -269,7 +271,7 @@ errors.fragment(conv_stepper.stepper, run_every=conv_stepper.play_interval())(
     setup, full, rgb=rgb, digits=digits, publish=lambda: links.publish("convolution", LINK_FIELDS))
 
 # ---------------------------------------------------------------------------------------------
-st.subheader("Then ReLU and pooling")
+st.header("Then ReLU and pooling")
 pool_src = st.radio("Pool", POOL_SOURCES,
                     horizontal=True, key=K + "poolsrc")
 if pool_src.startswith("this"):

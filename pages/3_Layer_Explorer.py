@@ -163,7 +163,7 @@ with st.expander("What if… you edit or zero a kernel? (on a copy of the model)
         b3.button("Reset all edits", key=K + "wi_reset", on_click=_reset_whatif, disabled=not wi)
 
 # --- every layer -------------------------------------------------------------------------------
-st.subheader("Every layer, in order")
+st.header("Every layer, in order")
 rows = []
 for lo in result.layers:
     a = lo.output
@@ -242,7 +242,7 @@ st.markdown("**Softmax → probabilities**")
 st.plotly_chart(plots.prob_bars(result.probabilities, names, height=260), key=K + "fig_probs")
 
 # --- attributions -------------------------------------------------------------------------------
-st.subheader("Which pixels drove the answer?")
+st.header("Which pixels drove the answer?")
 a1, a2 = st.columns([1, 2])
 with a1:
     options = list(range(len(names)))

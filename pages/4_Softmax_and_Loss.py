@@ -88,7 +88,7 @@ with c2:
     st.plotly_chart(lp.prob_bars(p, names, highlight=true, title="Softmax probabilities (true class in orange)",
                                  height=300), key=K + "fig_p")
 
-st.subheader("1. Softmax")
+st.header("1. Softmax")
 st.latex(r"p_i = \frac{e^{z_i}}{\sum_j e^{z_j}}")
 st.markdown("\n".join(f"- **{names[i]}**: {sm.softmax_written(z, i)}" for i in range(z.size)))
 st.caption(f"The probabilities add up to {fmt(p.sum(), 6)}; the largest logit gets the largest probability, and "
@@ -97,7 +97,7 @@ if example == EX_NOTES4 and z.shape == (4,) and np.allclose(z, sm.NOTES_SOFTMAX_
     st.info("The notes print the denominator as 2.7183^3.2 + 2.7183^1.3 + 2.7183^0.2 + 2.7183^0.2: the last term "
             "should be 2.7183^0.8. Their results, 0.775, 0.116, 0.039, 0.070, do use 0.8 — as above.")
 
-st.subheader("2. Cross-entropy for the true class")
+st.header("2. Cross-entropy for the true class")
 y = sm.one_hot(true, z.size)
 bits, nats = sm.cross_entropy_logits_written(z, true)  # from the logits: finite even where p rounds to 0
 l1, l2 = st.columns(2)
@@ -116,7 +116,7 @@ with l2:
                "each in proportion to its probability. The gradient sums to 0.")
 
 # --- the notes' five-class example ----------------------------------------------------------------
-st.subheader("3. The notes' five-class example")
+st.header("3. The notes' five-class example")
 probs = np.asarray(sm.NOTES_FIVE_PROBS)
 st.markdown(f"Label `[1 0 0 0 0]`, predicted `[{' '.join(fmt(v) for v in probs)}]`: "
             f"**{sm.cross_entropy_written(probs, 0)[0]}**, or **{sm.cross_entropy_written(probs, 0)[1]}**.")
@@ -136,7 +136,7 @@ st.warning(f"Erratum in the notes: −log2(0.3) = {fmt(-np.log2(0.3), 3)}, not 1
            "are still the −log of each number.")
 
 # --- one-hot ------------------------------------------------------------------------------------
-st.subheader("4. Is it a valid one-hot label?")
+st.header("4. Is it a valid one-hot label?")
 o1, o2 = st.columns([1, 2])
 choice = o1.radio("Vector", ["[0,0,0,1,0]", "[0,1,0,1,0]", "[1,1,1,1,1]", "type one"], key=K + "onehot_pick")
 vec_text = o2.text_input("Your vector", "0, 0, 1", key=K + "onehot_text") if choice == "type one" else choice.strip("[]")

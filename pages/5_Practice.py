@@ -49,7 +49,7 @@ seed = int(st.session_state[K + "seed"])
 ex = E.generate(kind, seed)
 ident = f"{ex.kind}:{seed}"
 
-st.subheader(ex.title)
+st.header(ex.title)
 st.markdown(ex.prompt)
 
 

@@ -14,6 +14,7 @@ from cnn_core.models.summary import summarize
 from cnn_core.training import DEFAULT_BUILDER as DB
 from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, TrainingRun, registry
 from ui.views.train import checkpoint_views, zip_uploads
+from ui.views.classroom import class_data
 from ui.app import errors, links, loaders, quotas, state
 from ui.views.train import run_panel as rp
 from ui.views.train import timeline_views as tlv
@@ -43,7 +44,7 @@ DEFAULTS = {"tr_optimizer": DEFAULT_TRAINING["optimizer"], "tr_lr": DEFAULT_TRAI
 # State API, and a widget default beside that makes Streamlit log a warning.
 # The settings a link carries: data, preset or builder, optimiser, learning rate, batch, epochs, seed.
 LINK_FIELDS = [
-    links.Field("tr_dataset", links.choice(catalog.DATASETS)), links.Field("tr_arch_mode", links.choice(["builder", "preset"])),
+    links.Field("tr_dataset", links.choice(catalog.DATASETS + catalog.CLASS_KEYS)), links.Field("tr_arch_mode", links.choice(["builder", "preset"])),
     links.Field("tr_preset", links.choice(specs.PRESETS)), links.Field("tr_blocks", links.integer(1, 4)),
     links.Field("tr_kernels", links.text(200)), links.Field("tr_ksize", links.integer(1, 11)),
     links.Field("tr_stride", links.integer(1, 4)), links.Field("tr_padding", links.choice(builder_form.PADDINGS)),
@@ -79,6 +80,8 @@ def model_summary(spec_json: str):
 
 def load_data(key: str):
     """(dataset, official test set or None), or None after showing why not."""
+    if key in catalog.CLASS_KEYS:
+        return class_data.load_for_training(key)
     if key == "zip":
         up = st.file_uploader("Zip of class folders", type=["zip"], key="tr_zip", max_upload_size=limits.MAX_ZIP_MB,
                               help="One folder per class (e.g. 0/ … 9/, or cat/ dog/), images inside. "
@@ -193,8 +196,9 @@ with settings:
     with tab_data:
         left, right = st.columns([5, 6], gap="large")
         with left:
-            key = st.radio("Data set", catalog.DATASETS, key="tr_dataset",
-                           format_func=catalog.DATASET_LABELS.get)
+            options = [*catalog.DATASETS, *class_data.train_options()]   # the class's drawings for a class member
+            state.keep_valid_choice("tr_dataset", options)
+            key = st.radio("Data set", options, key="tr_dataset", format_func=catalog.DATASET_LABELS.get)
             loaded = load_data(key)
             if loaded is not None:
                 ds, official_test = loaded

@@ -11,6 +11,8 @@ from cnn_core.inference import evaluation
 from cnn_core.training import registry
 from ui.app import links, loaders, state
 from ui.views.train import zip_uploads
+from ui.views import chart_alt
+from ui.views.classroom import class_data
 from ui.views.image_grid import image_grid
 from ui.views.train.train_charts import confusion_figure, fmt_pct
 from cnn_core.lessons.formatting import count_of
@@ -51,6 +53,7 @@ def data_options(bundle) -> dict:
                                      np.concatenate([parts.val.labels, parts.test.labels]), parts.test.class_names)
             opts[f"bundled held-out digits ({len(held):,}: the validation + test parts of the split)"] = lambda: held
         opts[f"bundled test split ({len(parts.test):,} digits)"] = lambda: parts.test
+    opts.update(class_data.eval_options(bundle))       # our class's drawings, when the model knows its labels
     opts["a zip of class folders (upload)"] = None
     return opts
 
@@ -142,7 +145,7 @@ c[3].metric("mistakes", f"{int((preds != ev.labels).sum()):,}")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.subheader("Confusion matrix")
+    st.header("Confusion matrix")
     mode = st.radio("show", ["counts", "row-normalised"], horizontal=True, key="ev_norm",
                     help="Row-normalised: each row divided by the number of images of that class; the diagonal is "
                          "then each class's recall.")
@@ -173,8 +176,12 @@ with left:
     shown_cell = (names.index(st.session_state["ev_true"]), names.index(st.session_state["ev_pred"]))
     st.plotly_chart(confusion_figure(cm, names, mode == "row-normalised", shown_cell), key="ev_cm",
                     on_select="rerun", selection_mode="points", width="stretch")
+    chart_alt.describe(chart_alt.confusion_summary(cm, names))
+    norm = mode == "row-normalised"
+    chart_alt.table_toggle({"": cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if norm else cm}, key="ev_cm",
+                           digits=3 if norm else 0, row_labels=names, col_labels=names, row_name="true class")
 with right:
-    st.subheader("Images in a cell")
+    st.header("Images in a cell")
     st.caption("Click a cell of the matrix, or pick it here.")
     c1, c2 = st.columns(2)
     t = names.index(c1.selectbox("true class", names, key="ev_true"))
@@ -184,9 +191,11 @@ with right:
     st.markdown(f"**{count_of(len(idx), 'image')}** of class **{names[t]}** predicted as **{names[pcls]}** ({kind}).")
     shown = idx[np.argsort(-ev.probs[idx, pcls], kind="stable")][:24]
     if len(shown):
-        image_grid(ds.images[shown], [f"{ev.probs[i, pcls]:.0%}" for i in shown], per_row=5)
+        image_grid(ds.images[shown], [f"{ev.probs[i, pcls]:.0%}" for i in shown], per_row=5,
+                   alts=[f"an image of class {names[t]}, predicted as {names[pcls]} with probability "
+                         f"{ev.probs[i, pcls]:.0%}" for i in shown])
 
-st.subheader("Per-class report")
+st.header("Per-class report")
 report = ev.report()
 rows = {n: report[n] for n in names}
 rows["macro avg"] = report["macro avg"]
@@ -202,12 +211,13 @@ st.caption(f"scikit-learn's classification_report: precision = correct among tho
            f"correct among the class's images, F1 = their harmonic mean. Accuracy {report['accuracy']:.3f}. Macro "
            "average: plain mean over classes; weighted: weighted by support.")
 
-st.subheader("Most confident mistakes")
+st.header("Most confident mistakes")
 mistakes = ev.mistakes(16)
 if len(mistakes):
     image_grid(ds.images[mistakes],
                   [f"{names[ev.labels[i]]} → {names[preds[i]]} ({ev.probs[i, preds[i]]:.0%})" for i in mistakes],
-                  per_row=8)
+                  per_row=8, alts=[f"an image of class {names[ev.labels[i]]}, predicted as {names[preds[i]]} "
+                                   f"with probability {ev.probs[i, preds[i]]:.0%}" for i in mistakes])
     st.caption("Under each image: true class → predicted class (the model's probability for its wrong answer).")
 else:
     st.success("No mistakes on this data set.")

@@ -99,7 +99,7 @@ if version:
     st.info(f"Your copy of the network has taken {count_of(version, 'step')} on this input. The shared model is unchanged.")
 
 # --- 1. forward ---------------------------------------------------------------------------------------
-st.subheader("1 · Forward: each layer's output")
+st.header("1 · Forward: each layer's output")
 cols = st.columns(min(4, len(tr.steps)))
 for n, step in enumerate(tr.steps):
     with cols[n % len(cols)]:
@@ -107,7 +107,7 @@ for n, step in enumerate(tr.steps):
                         key=f"{K}fwd_{n}")
 
 # --- 2. loss ------------------------------------------------------------------------------------------
-st.subheader("2 · Loss: how wrong is the answer?")
+st.header("2 · Loss: how wrong is the answer?")
 l1, l2 = st.columns([1, 1.2])
 with l1:
     st.markdown(f"Softmax turns the logits z into probabilities p. The true label is **{class_names[label]}**, so the "
@@ -123,7 +123,7 @@ with l2:
                               name="∂L/∂z", labels=class_names), key=K + "fig_dz")
 
 # --- 3. backward --------------------------------------------------------------------------------------
-st.subheader("3 · Backward: the chain rule, layer by layer")
+st.header("3 · Backward: the chain rule, layer by layer")
 st.caption("Each layer receives δ = ∂L/∂(its output) from the layer above, computes the gradients of its own "
            "weights, and sends ∂L/∂(its input) on towards the image. Blue: raising that value would raise the loss; "
            "red: raising it would lower the loss; white: no effect.")
@@ -146,7 +146,7 @@ st.plotly_chart(bv.signed_maps(step.grad_output, title=f"Incoming gradient δ = 
 param = bv.arithmetic_panel(step, f"{K}l{chosen}_", outputs)
 
 # --- 4. update ----------------------------------------------------------------------------------------
-st.subheader("4 · Update: W ← W − η·∂L/∂W")
+st.header("4 · Update: W ← W − η·∂L/∂W")
 if param is None:
     first = next(s for s in tr.steps if s.grads)
     param = (first.index, "W", tuple(np.unravel_index(int(np.argmax(np.abs(first.grads["W"]))), first.grads["W"].shape)))
@@ -195,7 +195,7 @@ if last is not None:
         k2.plotly_chart(bv.loss_curve(history), key=K + "fig_curve")
 
 # --- proof --------------------------------------------------------------------------------------------
-st.subheader("Proof: the same numbers, computed two other ways")
+st.header("Proof: the same numbers, computed two other ways")
 sig = (signature, version, hash(x.tobytes()), int(label))
 check = bv.memo("autograd", sig, lambda: bp.autograd_check(model, x, int(label), tr))
 num = bv.memo("numerical", sig + param, lambda: bp.numerical_check(model, x, int(label), li, key, idx, tr=tr))

@@ -32,7 +32,7 @@ def tiny(text: str) -> bool:
 def test_the_four_stages_on_a_bundled_digit(at):
     at.run()
     assert not at.exception and not at.error
-    assert [h.value for h in at.subheader][:4] == ["1 · Forward: each layer's output", "2 · Loss: how wrong is the answer?",
+    assert [h.value for h in at.header][:4] == ["1 · Forward: each layer's output", "2 · Loss: how wrong is the answer?",
                                                   "3 · Backward: the chain rule, layer by layer",
                                                   "4 · Update: W ← W − η·∂L/∂W"]
     assert at.selectbox(key=f"{bv.K}label_A digit from the data set_bundled digit #{_first_three()}").value == 3

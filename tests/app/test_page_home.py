@@ -64,8 +64,8 @@ def test_the_page_map_links_every_page_with_a_font_icon_not_an_emoji(at):
     links = at.get("page_link")
     assert sorted(ln.proto.label for ln in links) == sorted(["**Draw & Predict**", "**Convolution**", "**Layer Explorer**",
                                                 "**Softmax & Loss**", "**Practice**", "**Backpropagation**", "**Train**",
-                                                "**Evaluate**", "**Sweep**"])
+                                                "**Evaluate**", "**Sweep**", "**Class**"])
     assert all(ln.proto.icon.startswith(":material/") for ln in links)   # draws without an emoji font
     assert sorted(ln.proto.page for ln in links) == sorted(["draw", "convolution", "layer-explorer", "softmax",
                                                             "practice", "backpropagation", "train", "evaluate",
-                                                            "sweep"])
+                                                            "sweep", "class"])

@@ -120,4 +120,4 @@ def test_a_shared_practice_link_opens_the_same_exercise(open_page):
     second.run()
     assert not second.exception and second.session_state["pr_seed"] == seed
     assert [m.value for m in second.markdown][:3] == [m.value for m in first.markdown][:3]
-    assert second.subheader[0].value == first.subheader[0].value
+    assert second.header[0].value == first.header[0].value

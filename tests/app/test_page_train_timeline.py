@@ -57,7 +57,7 @@ def test_after_a_short_run_the_timeline_plays_the_kernels_learning_on_the_drawin
     assert at.session_state[HISTORY_KEY] == [run.id]
     _wait_ended(run)
     at.run()
-    assert not at.exception and [s.value for s in at.subheader] == ["Watch it learn"]
+    assert not at.exception and [s.value for s in at.header] == ["Watch it learn"]
     tl = timeline(run.snapshot().extra)
     assert tl.header.probe_source == "your drawing" and np.array_equal(tl.header.probe[0], drawing)
     assert [p.step for p in tl.points] == list(range(18))
@@ -114,7 +114,7 @@ def test_compare_runs_overlays_curves_lists_what_differs_and_says_when_curves_ar
     at.session_state[HISTORY_KEY] = [a.id, b.id, c.id]
     at.query_params["run"] = c.id
     at.run()
-    assert not at.exception and "Compare runs" in [s.value for s in at.subheader]
+    assert not at.exception and "Compare runs" in [s.value for s in at.header]
     assert at.multiselect(key="tl_compare").value == [a.id, b.id, c.id]
     table = at.dataframe[-1].value
     assert list(table.columns[:2]) == ["run", "learning rate"] and list(table["learning rate"]) == ["0.05", "0.05", "0.01"]

@@ -96,6 +96,7 @@ def browser():
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        b.devices = p.devices          # Playwright's device profiles, for device_context
         yield b
         b.close()
 
@@ -149,3 +150,89 @@ def start_training(page, app_url: str, epochs: int, document_network: bool = Fal
     box.press("Enter")
     wait_for_app(page)
     page.get_by_role("button", name="Start training").click()
+
+
+# --- Phones and tablets: device profiles and real touch events -------------------------------------------
+# Playwright's mouse never produces touch events, and page.touchscreen only taps; these helpers send
+# touchStart / touchMove / touchEnd through the Chrome DevTools Protocol, which Chromium handles like a
+# finger: it hit-tests, applies touch-action, scrolls, and fires the page's touch listeners.
+
+CHROMEBOOK = {"viewport": {"width": 1366, "height": 768}, "device_scale_factor": 1, "is_mobile": False,
+              "has_touch": True}
+
+
+def device_context(browser, device: str, **overrides):
+    """A new context emulating one of Playwright's device profiles ("iPhone 13", "Pixel 7", "iPad (gen 7)")
+    in Chromium, or "Chromebook" (1366×768, touch screen). Close it when done."""
+    profile = CHROMEBOOK if device == "Chromebook" else browser.devices[device]
+    profile = {k: v for k, v in profile.items() if k != "default_browser_type"}   # always Chromium here
+    return browser.new_context(**{**profile, **overrides})
+
+
+def _cdp(page):
+    session = getattr(page, "_touch_cdp", None)
+    if session is None:
+        session = page._touch_cdp = page.context.new_cdp_session(page)
+    return session
+
+
+def touch_path(page, xy, steps: int = 8, hold: int = 3) -> None:
+    """One finger down at xy[0], moved through the other points (``steps`` moves per segment, 16 ms
+    apart, a 60 Hz touch screen), lifted at the last one. The finger rests there for ``hold`` events
+    100 ms apart first, so a swipe ends without a fling (momentum scrolling would make the distance
+    scrolled depend on how fast the test's events happened to arrive)."""
+    cdp = _cdp(page)
+    clock = [time.time()]
+
+    def send(kind, pts, dt):
+        clock[0] += dt
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "timestamp": clock[0], "touchPoints": [
+            {"x": float(x), "y": float(y), "id": 1} for x, y in pts]})
+
+    send("touchStart", [xy[0]], 0.0)
+    last = xy[0]
+    for x, y in xy[1:]:
+        for i in range(1, steps + 1):
+            send("touchMove", [(last[0] + (x - last[0]) * i / steps, last[1] + (y - last[1]) * i / steps)], 0.016)
+        last = (x, y)
+    for _ in range(hold):
+        send("touchMove", [last], 0.1)
+    send("touchEnd", [], 0.016)
+
+
+def touch_stroke(page, locator, points, steps: int = 8) -> None:
+    """A one-finger stroke over ``locator`` through points given as fractions (0–1) of its box, like a
+    person drawing with a finger (the touch twin of test_draw's mouse ``_stroke``)."""
+    box = locator.bounding_box()
+    touch_path(page, [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points], steps)
+
+
+def touch_swipe(page, x0: float, y0: float, x1: float, y1: float, steps: int = 12) -> None:
+    """A one-finger swipe from (x0, y0) to (x1, y1) in viewport pixels: upwards (y1 < y0) scrolls down."""
+    touch_path(page, [(x0, y0), (x1, y1)], steps)
+
+
+def touch_tap(page, x: float, y: float) -> None:
+    """A one-finger tap at (x, y) in viewport pixels."""
+    touch_path(page, [(x, y)], steps=1, hold=0)
+
+
+# Streamlit's page does not scroll the window: its <main data-testid="stMain"> is the scroll container.
+_SCROLL_TOP = "(() => { const m = document.querySelector('[data-testid=\"stMain\"]'); return (m ? m.scrollTop : 0) + window.scrollY; })()"
+
+
+def scroll_y(page) -> float:
+    """How far the page is scrolled (stMain's scrollTop, plus the window's should it ever scroll), once it
+    has stopped changing: a touch scroll is applied a frame or two later."""
+    page.wait_for_function("""() => new Promise(done => {
+        const top = () => %s;
+        let last = top(), still = 0;
+        const tick = () => { const now = top(); if (now === last) { if (++still >= 5) return done(true); }
+                             else { last = now; still = 0; } requestAnimationFrame(tick); };
+        requestAnimationFrame(tick); })""" % _SCROLL_TOP)
+    return page.evaluate(_SCROLL_TOP)
+
+
+def scroll_by(page, dy: float) -> None:
+    """Scroll the page by dy px (as a script, not a finger), e.g. to make room around an element."""
+    page.evaluate("dy => (document.querySelector('[data-testid=\"stMain\"]') || window).scrollBy(0, dy)", dy)

@@ -17,6 +17,8 @@ import streamlit as st
 
 LANDED = "_links_landed"      # set by app.py: True on the first run of a page after another page
 KEEP = ("run", "sweep")       # ids that the Train and Sweep pages put in the address themselves
+# Class mode's secrets travel only in the teacher link and the join link: never in a shared or pushed link.
+SECRET_PARAMS = ("teacher", "join", "token")
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,9 @@ _SHARE_HTML = """
   if (!button || button.dataset.ready) return;
   button.dataset.ready = "1";
   button.addEventListener("click", function () {
-    const link = window.location.href;
+    const url = new URL(window.location.href);
+    ["teacher", "join", "token"].forEach(function (k) { url.searchParams.delete(k); });
+    const link = url.toString();
     field.value = link;
     const shown = function () {
       field.style.display = "block"; field.focus(); field.select();
@@ -197,6 +201,16 @@ _SHARE_HTML = """
 })();
 </script>
 """
+
+
+def shareable_path(url_path: str, drop: tuple[str, ...] = ()) -> str:
+    """The same-site link to the page at ``url_path`` with its current settings ("/convolution?conv_…"),
+    without class mode's secrets (nor the parameters in ``drop``): what "Show this to the class" sends."""
+    from urllib.parse import urlencode
+
+    params = {k: v for k, v in st.query_params.to_dict().items() if k not in SECRET_PARAMS + tuple(drop)}
+    path = "/" + url_path.strip("/")
+    return path + ("?" + urlencode(params) if params else "")
 
 
 SHARE_KEY = "cnnx_share"

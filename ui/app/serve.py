@@ -4,7 +4,9 @@ One difference from a bare ``streamlit run app.py``: Streamlit is told before th
 this app declares its pages with ``st.navigation``. With a ``pages/`` folder beside app.py, Streamlit
 otherwise starts in its old folder-based mode and leaves it only when some script has called
 ``st.navigation``, so the first visitor of a fresh server who opened a shared link such as
-``/convolution`` got "Page not found" (tests/browser/test_first_link.py).
+``/convolution`` got "Page not found" (tests/browser/test_first_link.py). It also installs the
+in-memory front-end files (static_cache), the browser-id cookie (browser_id: a reload keeps the
+drawing and the active model) and imports the pages' libraries before the first visitor (preload).
 """
 from __future__ import annotations
 
@@ -23,10 +25,11 @@ def main(argv: list[str] | None = None) -> None:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
-    from ui.app import preload, static_cache
+    from ui.app import browser_id, preload, static_cache
 
     PagesManager.uses_pages_directory = False
     static_cache.install()
+    browser_id.install()
     preload.preload()
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
     cli.main()

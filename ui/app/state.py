@@ -2,6 +2,10 @@
 
 Keys live here so pages never spell them out. Shared read-only objects (the default model) come
 from st.cache_resource and are never mutated; a page that edits a model edits a copy.
+
+A reload keeps the learner's work: every change of the active model or the current input (and with
+it the Draw page's saved drawing) is also saved under the browser's id (ui/app/browser_memory.py),
+and ``restore_after_reload`` (called by app.py) puts it back once at the start of a new session.
 """
 from __future__ import annotations
 
@@ -14,12 +18,27 @@ import streamlit as st
 
 from cnn_core.models import pretrained
 from cnn_core.models.checkpoints import ModelBundle
+from ui.app import browser_id, browser_memory
 
 ACTIVE_MODEL = "active_model"          # ModelBundle chosen by this user (None: the default)
 CURRENT_INPUT = "current_input"        # float32 (28, 28) in [0, 1], the model's input, or None
 CURRENT_INPUT_SOURCE = "current_input_source"  # a short description: "your drawing", "bundled digit #12 (label 7)"
 EVAL_DATA_KEY = "eval_data"  # {"run_id": ..., "test": ImageDataset, "val": ImageDataset} of the active model
 MEMO = "_memo"                         # name → (key, value): the last result of each memoised computation
+# The Draw page's own keys, saved and restored with the rest: its last drawing {"key": the canvas key,
+# "json": the strokes, "picture": RGBA}, and the counter its canvas key is made of (a new key per "Clear").
+DRAW_SAVED = "draw_saved"
+DRAW_CANVAS_N = "draw_canvas_n"
+BROWSER = "_browser_id"                # this session's browser id (None: unknown, nothing is kept)
+RESTORED = "_restored_on"              # after a restore: the page its note is shown on (None: not shown yet)
+_SAVED_REF = "_browser_saved_ref"      # the drawing last saved, so an unchanged one is not packed again
+RESTORED_NOTE = "_restored_note"       # the note's text: what came back
+
+
+def restored_note(drawing: bool, model: bool, other_input: bool = False) -> str:
+    """E.g. "Restored your drawing and model from before the reload." (other_input: an upload or a bundled digit)."""
+    parts = (("drawing", drawing), ("input", other_input and not drawing), ("model", model))
+    return f"Restored your {' and '.join(w for w, back in parts if back)} from before the reload."
 
 T = TypeVar("T")
 
@@ -36,6 +55,9 @@ def active_bundle() -> ModelBundle:
 def set_active_bundle(bundle: ModelBundle | None) -> None:
     """Make ``bundle`` the active model for every page (None: back to the default)."""
     st.session_state[ACTIVE_MODEL] = bundle
+    browser = _browser()
+    if browser:
+        browser_memory.shared().save_model(browser, bundle)
 
 
 def current_input() -> np.ndarray | None:
@@ -45,6 +67,44 @@ def current_input() -> np.ndarray | None:
 def set_current_input(image: np.ndarray | None, source: str = "") -> None:
     st.session_state[CURRENT_INPUT] = None if image is None else np.asarray(image, dtype=np.float32)
     st.session_state[CURRENT_INPUT_SOURCE] = source
+    browser = _browser()
+    if browser:
+        memory = browser_memory.shared()
+        memory.save_input(browser, st.session_state[CURRENT_INPUT], source)
+        drawing = st.session_state.get(DRAW_SAVED)
+        if drawing is not st.session_state.get(_SAVED_REF):
+            memory.save_drawing(browser, drawing, st.session_state.get(DRAW_CANVAS_N, 0))
+            st.session_state[_SAVED_REF] = drawing
+
+
+def _browser() -> str | None:
+    ss = st.session_state
+    if BROWSER not in ss:
+        ss[BROWSER] = browser_id.current()       # the cookie cannot change within a session
+    return ss[BROWSER]
+
+
+def restore_after_reload() -> bool:
+    """Once per session: put back what this browser left before a reload (the active model, the current
+    input, the Draw page's drawing) and say so with a toast. True when something came back."""
+    ss = st.session_state
+    if BROWSER in ss:
+        return False
+    recalled = browser_memory.shared().recall(_browser())
+    if recalled is None:
+        return False
+    if recalled.bundle is not None:
+        ss[ACTIVE_MODEL] = recalled.bundle
+    if recalled.image is not None:
+        ss[CURRENT_INPUT], ss[CURRENT_INPUT_SOURCE] = recalled.image, recalled.source
+    if recalled.drawing is not None:
+        ss[DRAW_SAVED], ss[DRAW_CANVAS_N] = recalled.drawing, recalled.canvas_n
+        ss[_SAVED_REF] = recalled.drawing
+    ss[RESTORED] = None
+    ss[RESTORED_NOTE] = restored_note(recalled.drawing is not None, recalled.bundle is not None,
+                                      recalled.image is not None)
+    st.toast(ss[RESTORED_NOTE] + " Kept for 12 h on this server.", icon=":material/history:")
+    return True
 
 
 def current_input_source() -> str:
@@ -67,6 +127,13 @@ def sidebar_active_model() -> ModelBundle:
     bundle = active_bundle()
     with st.sidebar:
         st.caption(model_caption(bundle))
+        if RESTORED in st.session_state:
+            # on the first page that shows the active model after the reload, for as long as it is open
+            here = st.session_state.get("_page_now", "")
+            if st.session_state[RESTORED] is None:
+                st.session_state[RESTORED] = here
+            if st.session_state[RESTORED] == here:
+                st.caption(":material/history: " + st.session_state[RESTORED_NOTE])
         if st.session_state.get(ACTIVE_MODEL) is not None and st.button("Use the default model", key="_reset_model"):
             set_active_bundle(None)
             bundle = default_bundle()

@@ -20,6 +20,8 @@ BLURBS = {
     "train": "Pick data, architecture and knobs; train in the background and watch the curves move.",
     "evaluate": "Confusion matrix, precision / recall / F1, top-k accuracy and the most confident mistakes.",
     "sweep": "Grid searches over kernel count, learning rate or dropout, as the source documents ran them.",
+    "class": "Start a class (or join your teacher's with a code): everyone's drawings on one wall, a class data "
+             "set to train on, and a leaderboard.",
 }
 
 
@@ -52,7 +54,7 @@ def render(pages: list) -> None:
 
     bundle = state.sidebar_active_model()
 
-    st.subheader("Where to go")
+    st.header("Where to go")
     cols = st.columns(2)
     for i, page in enumerate(pages):
         with cols[i % 2]:
@@ -61,7 +63,7 @@ def render(pages: list) -> None:
 
     left, right = st.columns(2)
     with left:
-        st.subheader("Active model")
+        st.header("Active model")
         acc = bundle.meta.get("accuracy")
         infos = specs.layer_infos(bundle.spec)
         # the name as text, not a metric: a metric cuts a long name to "defau…"
@@ -83,11 +85,12 @@ def render(pages: list) -> None:
 
     with right:
         name, source, n, counts, examples = bundled_overview()
-        st.subheader("Bundled data set")
+        st.header("Bundled data set")
         per_class = str(min(counts)) if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
         st.write(f"**{name}**: {n:,} real handwritten digits, 28×28 greyscale, "
                  f"{per_class} per class. Works offline; full MNIST, Fashion-MNIST and your own "
                  "image folders can be loaded on the Train page.")
         st.caption(source)
         st.image(digit_strip(examples), width="stretch", output_format="PNG",
-                 caption="One digit of each class, 0 to 9, as the model sees it")
+                 caption="One digit of each class, 0 to 9, as the model sees it",
+                 alt="Ten handwritten digits side by side, white on black: one of each class, 0 to 9")

@@ -14,6 +14,7 @@ from cnn_core.lessons import convolution as conv
 from cnn_core.lessons import stepping
 from cnn_core.lessons.formatting import fmt, fmt_factor
 from ui.app import errors
+from ui.views import chart_alt
 from ui.views.see_inside import lesson_plots as lp
 
 K = "conv_"
@@ -120,10 +121,13 @@ def _draw_position(setup, full, k: int, *, rgb: bool, digits: int, busy) -> None
     so_far = conv.partial_map(full, k)
     if not rgb:
         g1, g2, g3 = st.columns([1.15, 1, 1.15])
-        g1.plotly_chart(lp.grid(setup.padded[0], title=f"Input{' (zero-padded by ' + str(p) + ')' if p else ''}",
-                                colorscale="gray", zmin=lo, zmax=hi, digits=digits,
-                                rects=[x for x in (image_area, win) if x], height=GRID_H, text_size=11),
-                        key=K + "fig_in")
+        chart_alt.show_heatmap(
+            lp.grid(setup.padded[0], title=f"Input{' (zero-padded by ' + str(p) + ')' if p else ''}",
+                    colorscale="gray", zmin=lo, zmax=hi, digits=digits,
+                    rects=[x for x in (image_area, win) if x], height=GRID_H, text_size=11),
+            setup.padded[0], key=K + "fig_in", name="input" + (f", zero-padded by {p}" if p else "")
+            + f"; the window covers rows {r0 + 1}–{r0 + f}, columns {c0 + 1}–{c0 + f}", where=g1, table=False,
+            digits=digits)
         # Up to 3×3 each cell writes "x·w = product"; a bigger kernel leaves room for the product only (written
         # out in full it was squeezed to about 8 px): the factors are in the input's window and the kernel.
         if f <= 3:
@@ -132,18 +136,25 @@ def _draw_position(setup, full, k: int, *, rgb: bool, digits: int, busy) -> None
                    for xr, wr, prr in zip(cell.window[0], cell.kernel[0], cell.products[0])]
         else:
             txt = [[fmt(pr, 2) for pr in prr] for prr in cell.products[0]]
-        g2.plotly_chart(lp.grid(cell.products[0], title="Products: input · kernel", colorscale="RdBu", zmid=0,
-                                zmin=prod_lim[0], zmax=prod_lim[1], text=txt, height=GRID_H, hover_name="product",
-                                text_size=12),
-                        key=K + "fig_prod")
-        g3.plotly_chart(lp.grid(so_far, title="Feature map so far", colorscale="RdBu", zmid=0,
-                                zmin=out_lim[0], zmax=out_lim[1], digits=digits,
-                                rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)], height=GRID_H),
-                        key=K + "fig_out")
+        chart_alt.show_heatmap(
+            lp.grid(cell.products[0], title="Products: input · kernel", colorscale="RdBu", zmid=0,
+                    zmin=prod_lim[0], zmax=prod_lim[1], text=txt, height=GRID_H, hover_name="product",
+                    text_size=12),
+            cell.products[0], key=K + "fig_prod", name="products of the window and the kernel", where=g2,
+            table=False, digits=digits)
+        chart_alt.show_heatmap(
+            lp.grid(so_far, title="Feature map so far", colorscale="RdBu", zmid=0,
+                    zmin=out_lim[0], zmax=out_lim[1], digits=digits,
+                    rects=[(r, c, r + 1, c + 1, lp.WINDOW_COLOUR)], height=GRID_H),
+            so_far, key=K + "fig_out", name=f"feature map so far (this step writes row {r + 1}, column {c + 1})",
+            where=g3, table=False, digits=digits)
         with st.container(border=True, gap="small"):
             st.markdown("**The sum, written out** (bias last):")
             st.markdown(f"<div data-testid='conv-sum' style='font-size:1.05rem'>{cell.written_sum(include_bias=True)}</div>",
                         unsafe_allow_html=True)
+        # one switch for the three grids: three switches under the charts pushed the sum off a 1280×800 screen
+        chart_alt.table_toggle({"Input": setup.padded[0], "Products": cell.products[0], "Feature map so far": so_far},
+                               key=K + "grids", digits=digits, label="Show the grids as tables")
         return
     cols = st.columns(3)
     for ch, name in enumerate(["R", "G", "B"]):

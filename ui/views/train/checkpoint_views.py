@@ -6,6 +6,7 @@ import streamlit as st
 from cnn_core import limits
 from cnn_core.models import checkpoints, specs
 from ui.app import state
+from ui.views.classroom import leaderboard as class_leaderboard
 from ui.views.train.train_charts import fmt_pct
 
 
@@ -27,6 +28,7 @@ def run_model_actions(run, bundle) -> None:
         c[2].success("This run is the active model on every page.")
     else:
         c[2].caption(f"Held-out accuracy {fmt_pct(bundle.meta.get('accuracy'))} on the {bundle.meta.get('accuracy_note')}.")
+    class_leaderboard.submit_button(run, bundle)      # only for a session in a class
 
 
 def load_saved_model() -> None:

@@ -35,7 +35,8 @@ def _intro(tl: Timeline) -> None:
     c1, c2 = st.columns([1, 9], vertical_alignment="center")
     img = np.clip(tl.header.probe.astype(np.float32), 0, 1)
     c1.image(np.repeat(np.repeat(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0), 3, 0), 3, 1),
-             caption="probe", clamp=True)
+             caption="probe", clamp=True, alt="the probe: the input image whose path through the network "
+                                               "the timeline follows")
     extra = " Only the first input channel of each kernel is shown." if img.shape[0] > 1 else ""
     c2.caption(CAPTION.format(src=tl.header.probe_source) + extra)
 
@@ -95,7 +96,7 @@ def timeline_section(run_id: str | None) -> None:
     run = registry().get(run_id)
     if run is None:
         return
-    st.subheader("Watch it learn")
+    st.header("Watch it learn")
     snap = run.snapshot()
     if not snap.ended:
         _live_timeline(run.id)
@@ -208,7 +209,7 @@ def compare_section() -> None:
     snaps = [s for s in snaps if s.step > 0]
     if len(snaps) < 2:
         return
-    st.subheader("Compare runs")
+    st.header("Compare runs")
     by_id = {s.id: s for s in snaps}
     # A new run (or one the server forgot) changes the choices: start again from the latest three.
     if st.session_state.get("_tl_compare_options") != list(by_id) or "tl_compare" not in st.session_state:

@@ -1,0 +1,1 @@
+"""Alembic migrations of the class database, run by ``database.migrate`` when a ClassStore opens."""
