@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.app.test_plots import short_timeline  # noqa: F401  (a fixture: one short recorded run)
 from tests.browser.conftest import assert_no_exception, wait_for_app
 
 
@@ -130,4 +131,30 @@ def test_backpropagations_forward_titles_fit_their_charts(browser, app_url):
                     return b.right > r.right + 1 ? t.textContent : null; }).filter(x => x)""")
     assert not over, over
     assert_no_exception(page)
+    ctx.close()
+
+
+def test_watch_it_learns_colour_bar_labels_leave_the_probability_axis_free(browser, short_timeline, tmp_path):
+    """Bug 11: the feature maps' colour bar labels collided with the probability axis's tick labels. The figure
+    is drawn by the plotly.js that ships with plotly (offline), at the width it gets at 1280×800."""
+    from ui.views.train.timeline_plots import point_figure
+
+    fig = point_figure(short_timeline)
+    html = tmp_path / "fig.html"
+    html.write_text(fig.to_html(include_plotlyjs=True, full_html=True, default_width="820px"))
+    ctx, page = _page(browser)
+    page.goto(html.as_uri())
+    page.wait_for_selector(".colorbar", timeout=30_000)
+    boxes = page.evaluate("""() => {
+        const rect = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        const bars = Array.from(document.querySelectorAll('.colorbar')).map(c => Array.from(
+            c.querySelectorAll('text')).filter(t => t.textContent.trim()).map(rect)).flat();
+        const ticks = Array.from(document.querySelectorAll('.ytick text, .y3tick text')).filter(
+            t => t.closest('.subplot.xy3') || t.closest('[class*="y3"]')).map(rect);
+        return {bars, ticks};
+    }""")
+    assert boxes["bars"] and boxes["ticks"], boxes
+    hits = [(b, t) for b in boxes["bars"] for t in boxes["ticks"]
+            if not (b[2] <= t[0] or t[2] <= b[0] or b[3] <= t[1] or t[3] <= b[1])]
+    assert not hits, hits[:3]
     ctx.close()
