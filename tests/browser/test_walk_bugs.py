@@ -158,3 +158,35 @@ def test_watch_it_learns_colour_bar_labels_leave_the_probability_axis_free(brows
             if not (b[2] <= t[0] or t[2] <= b[0] or b[3] <= t[1] or t[3] <= b[1])]
     assert not hits, hits[:3]
     ctx.close()
+
+
+CUT_TEXTS = """(sel) => {
+    const out = [];
+    for (const root of document.querySelectorAll(sel)) {
+        for (const i of root.querySelectorAll('input'))       // a select box shows its value in an input
+            if (i.value && i.scrollWidth > i.clientWidth + 1) out.push(i.value.slice(0, 40));
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            if (!n.textContent.trim()) continue;
+            const range = document.createRange(); range.selectNodeContents(n);
+            const w = range.getBoundingClientRect().width;
+            let box = n.parentElement;
+            while (box && box !== root && getComputedStyle(box).overflow === 'visible') box = box.parentElement;
+            if (box && w > box.clientWidth + 1 && box.clientWidth > 0) out.push(n.textContent.trim().slice(0, 40));
+        }
+    }
+    return out;
+}"""
+
+
+def test_the_sweeps_axis_names_are_not_cut(browser, app_url):
+    """Bug 11: a custom grid's axis box read "kernels in t…" (kernels in the first conv layer)."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/sweep")
+    wait_for_app(page, timeout=60_000)
+    page.get_by_text("Custom grid").click()
+    wait_for_app(page)
+    expect(page.locator(".st-key-sw_ax1")).to_be_visible(timeout=30_000)
+    assert not page.evaluate(CUT_TEXTS, ".st-key-sw_ax1, .st-key-sw_ax2")
+    assert_no_exception(page)
+    ctx.close()
