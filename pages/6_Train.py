@@ -237,7 +237,8 @@ with settings:
     with tab_train:
         left, right = st.columns(2, gap="large")
         with left:
-            c1, c2 = st.columns(2)
+            # The optimiser gets the wider share: at half of the half it read "SGD (plain, document 0…".
+            c1, c2 = st.columns([0.85, 1.15])
             engine = c1.radio("engine", ["torch", "numpy"], key="tr_engine", horizontal=True,
                               format_func={"torch": "PyTorch", "numpy": "NumPy (from scratch)"}.get)
             optimizer = c2.selectbox("optimiser", list(OPTIMIZERS), key="tr_optimizer", format_func=OPTIMIZERS.get)

@@ -190,3 +190,21 @@ def test_the_sweeps_axis_names_are_not_cut(browser, app_url):
     assert not page.evaluate(CUT_TEXTS, ".st-key-sw_ax1, .st-key-sw_ax2")
     assert_no_exception(page)
     ctx.close()
+
+
+def test_the_optimisers_names_are_not_cut_on_train(browser, app_url):
+    """Bug 11: the optimiser box read "Adam (document 002" / "SGD (plain, document 0…" in its quarter column."""
+    ctx, page = _page(browser)
+    for opt in ("sgd", "adam", "momentum"):
+        page.goto(app_url + f"/train?tr_optimizer={opt}")
+        wait_for_app(page, timeout=60_000)
+        page.get_by_role("tab", name="3 · Training").click()
+        expect(page.locator(".st-key-tr_optimizer")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1500)             # the tab's widgets are laid out once it is shown
+        cut = page.evaluate("""(sel) => Array.from(document.querySelectorAll(sel)).filter(
+            e => (e.value || e.textContent).trim() && e.scrollWidth > e.clientWidth + 1).map(e => e.value || e.textContent)""",
+                            ".st-key-tr_optimizer input, .st-key-tr_optimizer span, .st-key-tr_optimizer p, "
+                            ".st-key-tr_engine p")
+        assert not cut, (opt, cut)
+    assert_no_exception(page)
+    ctx.close()
