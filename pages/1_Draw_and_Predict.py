@@ -244,7 +244,7 @@ def draw_and_predict(bundle) -> None:
                       if pred.preprocess_seconds else f"model {pred.model_seconds * 1000:.1f} ms")
             st.caption(f"Prediction took {pred.seconds * 1000:.1f} ms ({timing}) on this server's CPU.")
             state.set_current_input(image28, source_text)
-            st.caption(f"The Convolution and Layer Explorer pages now use this input ({source_text}).")
+            st.caption(f"The Convolution and Layer Explorer pages now use this input ({literal(source_text)}).")
 
 
 draw_and_predict(bundle)

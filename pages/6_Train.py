@@ -16,6 +16,7 @@ from cnn_core.training import DEFAULT_TRAINING, ConfigError, TrainConfig, Traini
 from ui.views.train import checkpoint_views, zip_uploads
 from ui.views.classroom import class_data
 from ui.app import errors, links, loaders, quotas, state
+from ui.app.text import literal
 from ui.views.train import run_panel as rp
 from ui.views.train import timeline_views as tlv
 from ui.views.layer_table import layer_table
@@ -93,7 +94,7 @@ def load_data(key: str):
         invert = c3.checkbox("invert", key="tr_zip_invert", help="Dark ink on light paper → MNIST's white on black.")
         up, kept = state.kept_upload("tr_zip", up)
         if kept:
-            st.caption(f"Still using {up.name}, uploaded before; upload another .zip to replace it.")
+            st.caption(f"Still using {literal(up.name)}, uploaded before; upload another .zip to replace it.")
         if up is None:
             st.info("Upload a .zip to use your own images, like document 000's digit folders or document 001's "
                     "5-class homework.")
@@ -210,7 +211,7 @@ with settings:
                 fractions = (round(1 - val_frac - test_frac, 6), val_frac, test_frac)
                 try:
                     parts = training_split(ds, official_test, fractions)
-                    st.caption(f"{ds.name}: train {len(parts.train):,} / validation {len(parts.val):,} / "
+                    st.caption(f"{literal(ds.name)}: train {len(parts.train):,} / validation {len(parts.val):,} / "
                                f"test {len(parts.test):,} images of {ds.input_shape[1]}×{ds.input_shape[2]} "
                                f"({'RGB' if ds.input_shape[0] == 3 else 'grey'}), {ds.num_classes} classes "
                                f"(seed {splits.DOC000_SEED}; the defaults are {splits.DOC000_DESCRIPTION}).")

@@ -10,6 +10,7 @@ from cnn_core.data.folders import FolderDatasetError
 from cnn_core.inference import evaluation
 from cnn_core.training import registry
 from ui.app import links, loaders, state
+from ui.app.text import literal
 from ui.views.train import zip_uploads
 from ui.views import chart_alt
 from ui.views.classroom import class_data
@@ -65,7 +66,7 @@ def upload_dataset(bundle):
     if up is None:
         return None
     if kept:
-        st.caption(f"Still using {up.name}, uploaded before; upload another .zip to replace it.")
+        st.caption(f"Still using {literal(up.name)}, uploaded before; upload another .zip to replace it.")
     shape = tuple(bundle.spec["input_shape"])
     invert = st.checkbox("invert (dark ink on light paper)", key="ev_invert")
     cache_key = (up.file_id, shape, bool(invert))       # decoded once, not on every rerun of the page

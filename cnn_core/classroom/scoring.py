@@ -34,7 +34,8 @@ def label_columns(model_names: list[str], labels: list[str]) -> list[int]:
         (missing.append(label) if i is None else cols.append(i))
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5])
-        raise ClassModelError(f"This model cannot be scored on the class: it has no output for the label(s) "
+        which = "the label" if len(missing) == 1 else "the labels"
+        raise ClassModelError(f"This model cannot be scored on the class: it has no output for {which} "
                               f"{shown}; train it on the class's data set first.")
     return cols
 

@@ -10,6 +10,7 @@ import pytest
 
 from cnn_core.classroom import ClassStore
 from cnn_core.data import datasets as data
+from cnn_core.lessons.formatting import count_of
 from cnn_core.training import registry
 from tests.app.classroom_helpers import CLASS_PAGE, WALL_PAGE, class_db, join, start_class, texts  # noqa: F401
 
@@ -61,7 +62,7 @@ def test_train_offers_our_class_and_never_trains_on_the_held_out_fifth(classroom
     student.radio(key="tr_dataset").set_value("class").run()
     assert not student.exception and not student.error
     held = store.dataset(code, part="test")
-    assert any(f"held-out fifth ({len(held)} drawing(s)" in c.value for c in student.caption)
+    assert any(f"held-out fifth ({count_of(len(held), 'drawing')}" in c.value for c in student.caption)
     assert student.get("plotly_chart")                                 # the label histogram of the split
     student.number_input(key="tr_epochs").set_value(1).run()
     student.button(key="tr_start").click().run()

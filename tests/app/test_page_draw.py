@@ -191,4 +191,4 @@ def test_an_uploaded_picture_is_kept_across_a_page_switch_with_a_note(open_page)
     assert not at.exception
     assert at.radio(key="draw_source").value == "Upload a picture"          # the page's choice is kept
     assert _prediction(at) is not None and _prediction(at).value == "7"
-    assert any("Still using seven.png" in c.value for c in at.caption)
+    assert any("Still using seven\\.png" in c.value for c in at.caption)    # the name shown as text, not markdown

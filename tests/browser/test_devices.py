@@ -5,8 +5,10 @@ touch_swipe, touch_tap send them through the DevTools protocol, as a finger woul
   the canvas, on every profile.
 - A stroke that starts on the canvas draws and never scrolls the page; a swipe beside it scrolls.
 - A one-finger swipe that starts on a chart (Draw's 28×28 input, the Convolution grid, Evaluate's
-  confusion matrix) scrolls the page by about the swipe's length; a tap on a chart shows its hover value.
+  confusion matrix) scrolls the page by about the swipe's length; a tap on a chart shows its hover value
+  and a tap on the confusion matrix picks the cell; a mouse still hovers and drag-zooms.
 - Radio options are tall enough to tap.
+- Take a photo works with a camera (Chromium's fake one).
 """
 from __future__ import annotations
 
@@ -248,3 +250,36 @@ def test_take_a_photo_with_a_camera(browser, app_url):
         assert_no_exception(page)
     finally:
         fake.close()
+
+
+def test_a_tap_on_the_confusion_matrix_picks_that_cell(on_device):
+    """Taps still click: the tapped cell's images are shown, as with a mouse click."""
+    page, chart = _confusion_matrix(on_device, "iPhone 13")
+    drag = chart.locator(".nsewdrag").first
+    drag.scroll_into_view_if_needed()
+    box = drag.bounding_box()
+    touch_tap(page, box["x"] + box["width"] * 0.95, box["y"] + box["height"] * 0.05)   # true 0, predicted 9
+    expect(page.get_by_text(re.compile(r"of class \*?\*?0\*?\*? predicted as \*?\*?9"))).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    assert_no_exception(page)
+
+
+def test_a_mouse_still_hovers_and_zooms_on_charts(page, app_url):
+    """The touch hand-off leaves the mouse alone: hover values, and a drag zooms into the heatmap."""
+    page.goto(app_url + "/draw")
+    wait_for_app(page)
+    page.get_by_text("Random bundled digit").click()
+    chart = page.locator(".st-key-draw_input_heatmap .js-plotly-plot")
+    expect(chart).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(chart.locator(".hoverlayer .hovertext").first).to_contain_text("pixel", timeout=10_000)
+    ticks = [t.text_content() for t in chart.locator(".xtick").all()]
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=8)
+    page.mouse.up()
+    page.wait_for_function("""before => JSON.stringify([...document.querySelectorAll(
+        '.st-key-draw_input_heatmap .xtick')].map(t => t.textContent)) !== JSON.stringify(before)""",
+                           arg=ticks, timeout=10_000)       # zoomed in: other tick labels

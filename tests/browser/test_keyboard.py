@@ -47,7 +47,7 @@ def _button(name: str):
 def test_draw_page_predicts_a_bundled_digit_with_the_keyboard(page, app_url):
     page.goto(app_url + "/draw")
     wait_for_app(page, timeout=60_000)
-    expect(page.get_by_text("What it sees")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="What it sees")).to_be_visible(timeout=30_000)
     _tab_to(page, lambda f: f["type"] == "radio" and f["label"].strip() == "Draw")
     assert page.evaluate(_RING), "the focused input choice shows no focus ring"
     for _ in range(6):                  # arrows move through the radio group and select as they go

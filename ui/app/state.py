@@ -18,6 +18,7 @@ import streamlit as st
 
 from cnn_core.models import pretrained
 from cnn_core.models.checkpoints import ModelBundle
+from ui.app.text import literal
 from ui.app import browser_id, browser_memory
 
 ACTIVE_MODEL = "active_model"          # ModelBundle chosen by this user (None: the default)
@@ -114,7 +115,7 @@ def current_input_source() -> str:
 def model_caption(bundle: ModelBundle) -> str:
     acc = bundle.meta.get("accuracy")
     acc_txt = f", held-out accuracy {acc * 100:.2f} %" if isinstance(acc, (int, float)) else ""
-    text = f"Active model: **{bundle.name}** ({bundle.meta.get('engine', 'torch')}{acc_txt})"
+    text = f"Active model: **{literal(bundle.name)}** ({bundle.meta.get('engine', 'torch')}{acc_txt})"
     if bundle is default_bundle() and pretrained.label_smoothing():
         # Learners asked why a clear digit gets ~90 %, not 100 %: the training target itself was 91 %.
         text += (f". Trained with label smoothing {pretrained.label_smoothing():g}, so even a clear digit gets "

@@ -33,7 +33,7 @@ def photo_rgba(data: bytes) -> np.ndarray:
 def photo_input(key: str, *, label: str = LABEL) -> np.ndarray | None:
     """The camera and its photo: RGBA uint8, or None (no photo yet, or one that cannot be read,
     with the reason shown). ``key`` must be unique on the page."""
-    shot = st.camera_input(label, key=key, help=TIPS)
+    shot = st.camera_input(label, key=key)
     shot, kept = state.kept_upload(key, shot)
     st.caption(TIPS)
     if shot is None:

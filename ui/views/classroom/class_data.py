@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.lessons.formatting import count_of
+
 from cnn_core.data import catalog
 from cnn_core.data import datasets as data
 from ui.app import classroom_state as cs
@@ -51,7 +53,7 @@ def load_for_training(key: str):
         return None
     train, test, _ = got
     if len(train) < MIN_TRAIN:
-        st.info(f"The class has {len(train)} drawing(s) to train on (and {len(test)} held out); send at least "
+        st.info(f"The class has {count_of(len(train), 'drawing')} to train on (and {len(test)} held out); send at least "
                 f"{MIN_TRAIN}, a few of each label, from Draw & Predict.", icon=":material/hourglass_empty:")
         return None
     try:
@@ -59,7 +61,7 @@ def load_for_training(key: str):
     except data.DataError as exc:
         st.error(str(exc))
         return None
-    st.caption(f"The class's held-out fifth ({len(test)} drawing(s), chosen by a hash of each drawing) is the test "
+    st.caption(f"The class's held-out fifth ({count_of(len(test), 'drawing')}, chosen by a hash of each drawing) is the test "
                "split here and the leaderboard's test set: no run ever trains on it."
                + (f" Training part: {len(train)} class drawings + {len(ds) - len(train):,} bundled digits."
                   if key == "class+bundled" else ""))

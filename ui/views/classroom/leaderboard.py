@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from cnn_core.lessons.formatting import count_of
+
 from cnn_core.classroom import scoring
 from cnn_core.classroom.errors import ClassModelError
 from cnn_core.models.specs import count_params
@@ -117,6 +119,6 @@ def submit_button(run, bundle) -> None:
             with st.spinner("Scoring on the class's held-out drawings…"):
                 row = cs.store().submit_model(m.token, bundle, settings=settings)
         if out.ok:
-            done[run.id] = (f"{fmt_pct(row.accuracy)} on {row.n_test} held-out drawing(s)" if row.accuracy is not None
+            done[run.id] = (f"{fmt_pct(row.accuracy)} on {count_of(row.n_test, 'held-out drawing')}" if row.accuracy is not None
                             else "scored once the class has held-out drawings")
             st.rerun()

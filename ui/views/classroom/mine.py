@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.lessons.formatting import count_of
+
 from ui.app import classroom_state as cs
 from ui.app import errors
 from ui.views.classroom import thumbs
@@ -40,7 +42,7 @@ def my_drawings() -> None:
         st.caption("Nothing sent yet: draw on Draw & Predict and press “Send to the class” under the canvas.")
         nav.page_link("pages/1_Draw_and_Predict.py", label="Draw & Predict", icon=":material/draw:")
         return
-    st.caption(f"You sent {len(rows)} drawing(s). Withdraw any of them: it leaves the wall, the class's data set "
+    st.caption(f"You sent {count_of(len(rows), 'drawing')}. Withdraw any of them: it leaves the wall, the class's data set "
                "and the leaderboard's test set at once.")
     shown = rows[-60:][::-1]
     for start in range(0, len(shown), PER_ROW):

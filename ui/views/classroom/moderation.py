@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.lessons.formatting import count_of
+
 from ui.app import classroom_state as cs
 from ui.app import errors
 from ui.app.text import literal
@@ -62,7 +64,7 @@ def drawings_grid(t: dict) -> None:
         st.caption("No drawings yet.")
         return
     n_hidden = sum(r.hidden for r in rows)
-    st.caption(f"{len(rows)} drawing(s), {n_hidden} hidden. Hidden drawings are out of the wall, the students' "
+    st.caption(f"{count_of(len(rows), 'drawing')}, {n_hidden} hidden. Hidden drawings are out of the wall, the students' "
                "view and the class's data set; delete removes one for good. The newest first.")
     shown = rows[::-1][:SHOWN]
     with cs.attempt(teacher_call=True) as out:
@@ -99,7 +101,7 @@ def students_panel(t: dict, info) -> None:
         return
     for sid, nick, n in people:
         c1, c2 = st.columns([4, 1], vertical_alignment="center")
-        c1.markdown(f"{literal(nick)} · {n} drawing(s)")
+        c1.markdown(f"{literal(nick)} · {count_of(n, 'drawing')}")
         c2.button("Remove", key=f"class_remove_{sid}", on_click=_act, args=("remove", sid),
                   help="Deletes this student's drawings and leaderboard entries; their device leaves the class.")
 

@@ -11,6 +11,8 @@ import io
 
 import numpy as np
 import streamlit as st
+
+from cnn_core.lessons.formatting import count_of
 from PIL import Image
 
 from cnn_core.classroom import scoring
@@ -65,7 +67,7 @@ def _pending(m) -> None:
     pending = st.session_state.get(cs.PENDING) or []
     if not pending:
         return
-    st.warning(f"{len(pending)} drawing(s) not sent yet: the class database was not reachable. They are kept "
+    st.warning(f"{count_of(len(pending), 'drawing')} not sent yet: the class database was not reachable. They are kept "
                "here; send them again when it is back.", icon=":material/cloud_off:")
     if st.button("Send again", key="class_send_again", icon=":material/send:"):
         left = []
@@ -83,7 +85,7 @@ def _pending(m) -> None:
         if left:
             st.error(error)
         else:
-            st.success(f"Sent {len(pending)} drawing(s) to the class.", icon=":material/check_circle:")
+            st.success(f"Sent {count_of(len(pending), 'drawing')} to the class.", icon=":material/check_circle:")
 
 
 def _choose_label(labels: list[str], guess_index: int | None, d: str) -> str | None:

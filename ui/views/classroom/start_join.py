@@ -10,6 +10,8 @@ from urllib.parse import urlencode, urlsplit
 import segno
 import streamlit as st
 
+from cnn_core.lessons.formatting import count_of
+
 from cnn_core import limits
 from cnn_core.classroom import normalise_code
 from ui.app import classroom_state as cs
@@ -164,6 +166,6 @@ def class_heading(name: str, info=None) -> None:
     st.header(f"Class {literal(name)}")
     if info is not None:
         left = info.expires.strftime("%H:%M UTC")
-        st.caption(f"{info.n_students} student(s) · labels: {literal(', '.join(info.labels))} · "
+        st.caption(f"{count_of(info.n_students, 'student')} · labels: {literal(', '.join(info.labels))} · "
                    f"joining {'open' if info.joining_open else 'closed'} · ends at {left}, when everything "
                    "of it is deleted")

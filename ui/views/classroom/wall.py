@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnn_core.lessons.formatting import count_of
+
 from ui.app import classroom_state as cs
 from ui.app import errors
 from ui.app.text import literal
@@ -143,6 +145,6 @@ def live_wall() -> None:
     elif not newest:
         st.caption("No drawing matches these filters.")
     else:
-        st.caption(f"The newest {len(newest)} of {len(shown)} matching drawing(s). ✓ right / ✗ wrong: what the "
+        st.caption(f"The newest {len(newest)} of {count_of(len(shown), 'matching drawing')}. ✓ right / ✗ wrong: what the "
                    "student's model said when they sent it.")
         grid(newest, w["images"])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from cnn_core.lessons.formatting import count_of
+
 from cnn_core.classroom import scoring
 from cnn_core.classroom.errors import ClassModelError
 from cnn_core.inference.evaluation import predict_proba
@@ -108,11 +110,14 @@ def _matrix(rows, probs: dict, labels: list[str], w: dict) -> None:
         t = idx[c1.selectbox("true label", labels, key="wall_true", format_func=str)]
         p = idx[c2.selectbox("model said", labels, key="wall_pred", format_func=str)]
         cell = [r for r, a, b in zip(use, truth, pred) if a == t and b == p][::-1][:24]
-        st.markdown(f"**{len(cell)}** drawing(s) labelled **{literal(labels[t])}** that the model calls "
+        st.markdown(f"**{count_of(len(cell), 'drawing')}** labelled **{literal(labels[t])}** that the model calls "
                     f"**{literal(labels[p])}**.")
         wall.grid(cell, w["images"], key="wall_cell_grid", per_row=4)
     with left:
-        st.plotly_chart(confusion_figure(cm, shown_names, False, (t, p)), key="wall_cm", on_select="rerun",
+        # Built again only when a count or the chosen cell changed, not on every tick.
+        fig = state.memo("wall_cm_figure", (cm.tobytes(), tuple(shown_names), t, p),
+                         lambda: confusion_figure(cm, shown_names, False, (t, p)))
+        st.plotly_chart(fig, key="wall_cm", on_select="rerun",
                         selection_mode="points", width="stretch")
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 from cnn_core import limits
 from cnn_core.models import checkpoints, specs
 from ui.app import state
+from ui.app.text import literal
 from ui.views.classroom import leaderboard as class_leaderboard
 from ui.views.train.train_charts import fmt_pct
 
@@ -52,7 +53,7 @@ def load_saved_model() -> None:
             if err:
                 st.error(f"{err} Nothing was changed.")
             else:
-                st.caption(f"**{ckpt.name}**: {specs.count_params(ckpt.spec):,} parameters, "
+                st.caption(f"**{literal(ckpt.name)}**: {specs.count_params(ckpt.spec):,} parameters, "
                            f"{len(ckpt.class_names)} classes, held-out accuracy {fmt_pct(ckpt.meta.get('accuracy'))}.")
                 if st.button("Use as active model", key="tr_ckpt_use"):
                     state.set_active_bundle(ckpt)
@@ -60,4 +61,4 @@ def load_saved_model() -> None:
                     st.session_state["_tr_ckpt_used"] = ckpt.name
                     st.rerun()   # the sidebar, drawn above, names the active model: draw it again
                 if st.session_state.pop("_tr_ckpt_used", None) == ckpt.name:
-                    st.success(f"{ckpt.name} is now the active model on every page.")
+                    st.success(f"{literal(ckpt.name)} is now the active model on every page.")
