@@ -125,6 +125,9 @@ def grey_input() -> tuple[np.ndarray, str, bool]:
         rows = c1.number_input("Rows", 2, 12, key=K + "rows", **state.widget_default(K + "rows", 5))
         cols = c2.number_input("Columns", 2, 12, key=K + "cols", **state.widget_default(K + "cols", 5))
         start = presets.FIGURE_7_3_IMAGE if (rows, cols) == (5, 5) else np.eye(int(rows), int(cols))
+        # A line between the size boxes and the grid: the editor's hover toolbar sits just above it and
+        # covered the Columns box's − and + buttons.
+        st.caption("Click a cell and type a number.")
         edited = st.data_editor(_frame(start), key=f"{K}grid_{rows}x{cols}", hide_index=True)
         return _from_editor(edited), "your grid", False
     ex = presets.EXAMPLES[src]

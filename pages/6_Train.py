@@ -19,6 +19,7 @@ from ui.app import errors, links, loaders, quotas, state
 from ui.app.text import literal
 from ui.views.train import run_panel as rp
 from ui.views.train import timeline_views as tlv
+from ui.views.layer_table import layer_table
 from ui.views.train.train_charts import fmt_lr, label_histogram
 from cnn_core.lessons.formatting import count_of
 
@@ -231,13 +232,14 @@ with settings:
             summ = model_summary(json.dumps(spec, sort_keys=True))
             right.markdown(f"**Model summary** (torchinfo): **{summ.total_params:,} parameters** · input "
                            f"{' × '.join(map(str, summ.input_shape))}")
-            right.dataframe(summ.as_records(), hide_index=True, width="stretch",
-                            column_config={"parameters": st.column_config.NumberColumn(format="%d")})
+            with right:
+                layer_table(summ.as_records())
 
     with tab_train:
         left, right = st.columns(2, gap="large")
         with left:
-            c1, c2 = st.columns(2)
+            # The optimiser gets the wider share: at half of the half it read "SGD (plain, document 0…".
+            c1, c2 = st.columns([0.85, 1.15])
             engine = c1.radio("engine", ["torch", "numpy"], key="tr_engine", horizontal=True,
                               format_func={"torch": "PyTorch", "numpy": "NumPy (from scratch)"}.get)
             optimizer = c2.selectbox("optimiser", list(OPTIMIZERS), key="tr_optimizer", format_func=OPTIMIZERS.get)

@@ -69,14 +69,13 @@ with left:
         try:
             if choice == "custom":
                 preset_name = st.selectbox("network", list(specs.PRESETS), key="sw_base")
-                c1, c2 = st.columns(2)
-                ax1 = c1.selectbox("axis 1", list(sw.AXES), key="sw_ax1", format_func=sw.AXES.get)
-                v1 = c2.text_input("values", key=f"sw_v1_{ax1}", **state.widget_default(f"sw_v1_{ax1}", sweep_grid.AXIS_DEFAULTS[ax1]))
-                c1, c2 = st.columns(2)
+                # Each axis box takes the column's full width: at half width its names were cut to "kernels in t…".
+                ax1 = st.selectbox("axis 1", list(sw.AXES), key="sw_ax1", format_func=sw.AXES.get)
+                v1 = st.text_input("values", key=f"sw_v1_{ax1}", **state.widget_default(f"sw_v1_{ax1}", sweep_grid.AXIS_DEFAULTS[ax1]))
                 links.keep_valid("sw_ax2", ["none", *[a for a in sw.AXES if a != ax1]])     # the same axis twice
-                ax2 = c1.selectbox("axis 2 (optional)", ["none", *[a for a in sw.AXES if a != ax1]], key="sw_ax2",
+                ax2 = st.selectbox("axis 2 (optional)", ["none", *[a for a in sw.AXES if a != ax1]], key="sw_ax2",
                                    format_func=lambda a: "none" if a == "none" else sw.AXES[a])
-                v2 = c2.text_input("values", key=f"sw_v2_{ax2}", disabled=ax2 == "none",
+                v2 = st.text_input("values", key=f"sw_v2_{ax2}", disabled=ax2 == "none",
                                    **state.widget_default(f"sw_v2_{ax2}", sweep_grid.AXIS_DEFAULTS.get(ax2, "")))
                 c1, c2, c3 = st.columns(3)
                 opt = c1.selectbox("optimiser", ["sgd", "momentum", "adam"], key="sw_opt")

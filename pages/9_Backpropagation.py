@@ -173,9 +173,9 @@ with u2:
                    "probabilities before and after, on this same input.")
     else:
         m1, m2 = st.columns(2)
-        # A loss is ≥ 0; at a huge η it can round to a float's "-0.0000": written with fmt_sig, it reads 0.
+        # A loss is ≥ 0; at a huge η a float a hair below 0 was written "-0.0000 nats".
         after, before = max(0.0, last["loss_after"]), max(0.0, last["loss_before"])
-        m1.metric("Loss on this input", f"{fmt_sig(after)} nats",
+        m1.metric("Loss on this input", f"{after:.4f} nats",
                   delta=f"{after - before:+.4f} (was {before:.4f})",
                   delta_color="inverse")
         yb, ya = last["probs_before"][last["label"]], last["probs_after"][last["label"]]

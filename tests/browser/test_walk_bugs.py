@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.app.test_plots import short_timeline  # noqa: F401  (a fixture: one short recorded run)
 from tests.browser.conftest import assert_no_exception, wait_for_app
 
 
@@ -63,5 +64,147 @@ def test_the_convolution_sum_is_on_the_first_screen_and_5x5_products_are_readabl
     page.wait_for_timeout(1500)       # plotly draws the new grid after the script has run
     sizes = _text_sizes(page, "conv_fig_prod")
     assert len(sizes) >= 25 and min(sizes) >= 11, sizes[:5]
+    assert_no_exception(page)
+    ctx.close()
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def test_the_grid_editors_toolbar_leaves_the_columns_buttons_free(browser, app_url):
+    """Bug 11: hovering the typed grid, the data editor's toolbar covered the Columns box's − and +."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/convolution?conv_source=Type+your+own+grid")
+    wait_for_app(page, timeout=60_000)
+    page.get_by_text("Settings: input, kernel, stride and padding").click()
+    editor = page.locator(".st-key-conv_grid_5x5")
+    expect(editor).to_be_visible(timeout=30_000)
+    editor.hover()
+    toolbar = editor.locator("[data-testid='stElementToolbar']")
+    expect(toolbar).to_be_visible(timeout=10_000)
+    steps = page.locator(".st-key-conv_cols button")
+    assert steps.count() == 2
+    for i in range(2):
+        assert not _overlap(toolbar.bounding_box(), steps.nth(i).bounding_box())
+    assert_no_exception(page)
+    ctx.close()
+
+
+def _clipped_tables(page) -> list[str]:
+    """Data frames whose columns do not fit their box (a horizontal scroll bar hides the last column)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller'))
+        .filter(s => s.offsetParent && s.scrollWidth > s.clientWidth + 1)
+        .map(s => s.scrollWidth + '>' + s.clientWidth)""")
+
+
+def test_the_layer_tables_parameters_column_fits_on_home_and_train(browser, app_url):
+    """Bug 11: the parameters column was cut off on Home and in Train's model summary."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/")
+    wait_for_app(page, timeout=60_000)
+    page.get_by_text("Layer by layer: output shapes and parameters").click()
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert not _clipped_tables(page)
+    page.goto(app_url + "/train")
+    wait_for_app(page, timeout=60_000)
+    page.get_by_role("tab", name="2 · Architecture").click()
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert not _clipped_tables(page)
+    assert_no_exception(page)
+    ctx.close()
+
+
+def test_backpropagations_forward_titles_fit_their_charts(browser, app_url):
+    """Bug 11: "… (first 16 of" — a forward chart's title ran past its quarter-width chart."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/backpropagation?bp_net=active")
+    wait_for_app(page, timeout=60_000)
+    expect(page.locator(".st-key-bp_fwd_0 .gtitle")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    over = page.evaluate("""() => Array.from(document.querySelectorAll('[class*="st-key-bp_fwd_"] .js-plotly-plot'))
+        .map(p => { const r = p.getBoundingClientRect(), t = p.querySelector('.gtitle');
+                    const b = t ? t.getBoundingClientRect() : r;
+                    return b.right > r.right + 1 ? t.textContent : null; }).filter(x => x)""")
+    assert not over, over
+    assert_no_exception(page)
+    ctx.close()
+
+
+def test_watch_it_learns_colour_bar_labels_leave_the_probability_axis_free(browser, short_timeline, tmp_path):
+    """Bug 11: the feature maps' colour bar labels collided with the probability axis's tick labels. The figure
+    is drawn by the plotly.js that ships with plotly (offline), at the width it gets at 1280×800."""
+    from ui.views.train.timeline_plots import point_figure
+
+    fig = point_figure(short_timeline)
+    html = tmp_path / "fig.html"
+    html.write_text(fig.to_html(include_plotlyjs=True, full_html=True, default_width="820px"))
+    ctx, page = _page(browser)
+    page.goto(html.as_uri())
+    page.wait_for_selector(".colorbar", timeout=30_000)
+    boxes = page.evaluate("""() => {
+        const rect = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        const bars = Array.from(document.querySelectorAll('.colorbar')).map(c => Array.from(
+            c.querySelectorAll('text')).filter(t => t.textContent.trim()).map(rect)).flat();
+        const ticks = Array.from(document.querySelectorAll('.ytick text, .y3tick text')).filter(
+            t => t.closest('.subplot.xy3') || t.closest('[class*="y3"]')).map(rect);
+        return {bars, ticks};
+    }""")
+    assert boxes["bars"] and boxes["ticks"], boxes
+    hits = [(b, t) for b in boxes["bars"] for t in boxes["ticks"]
+            if not (b[2] <= t[0] or t[2] <= b[0] or b[3] <= t[1] or t[3] <= b[1])]
+    assert not hits, hits[:3]
+    ctx.close()
+
+
+CUT_TEXTS = """(sel) => {
+    const out = [];
+    for (const root of document.querySelectorAll(sel)) {
+        for (const i of root.querySelectorAll('input'))       // a select box shows its value in an input
+            if (i.value && i.scrollWidth > i.clientWidth + 1) out.push(i.value.slice(0, 40));
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            if (!n.textContent.trim()) continue;
+            const range = document.createRange(); range.selectNodeContents(n);
+            const w = range.getBoundingClientRect().width;
+            let box = n.parentElement;
+            while (box && box !== root && getComputedStyle(box).overflow === 'visible') box = box.parentElement;
+            if (box && w > box.clientWidth + 1 && box.clientWidth > 0) out.push(n.textContent.trim().slice(0, 40));
+        }
+    }
+    return out;
+}"""
+
+
+def test_the_sweeps_axis_names_are_not_cut(browser, app_url):
+    """Bug 11: a custom grid's axis box read "kernels in t…" (kernels in the first conv layer)."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/sweep")
+    wait_for_app(page, timeout=60_000)
+    page.get_by_text("Custom grid").click()
+    wait_for_app(page)
+    expect(page.locator(".st-key-sw_ax1")).to_be_visible(timeout=30_000)
+    assert not page.evaluate(CUT_TEXTS, ".st-key-sw_ax1, .st-key-sw_ax2")
+    assert_no_exception(page)
+    ctx.close()
+
+
+def test_the_optimisers_names_are_not_cut_on_train(browser, app_url):
+    """Bug 11: the optimiser box read "Adam (document 002" / "SGD (plain, document 0…" in its quarter column."""
+    ctx, page = _page(browser)
+    for opt in ("sgd", "adam", "momentum"):
+        page.goto(app_url + f"/train?tr_optimizer={opt}")
+        wait_for_app(page, timeout=60_000)
+        page.get_by_role("tab", name="3 · Training").click()
+        expect(page.locator(".st-key-tr_optimizer")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1500)             # the tab's widgets are laid out once it is shown
+        cut = page.evaluate("""(sel) => Array.from(document.querySelectorAll(sel)).filter(
+            e => (e.value || e.textContent).trim() && e.scrollWidth > e.clientWidth + 1).map(e => e.value || e.textContent)""",
+                            ".st-key-tr_optimizer input, .st-key-tr_optimizer span, .st-key-tr_optimizer p, "
+                            ".st-key-tr_engine p")
+        assert not cut, (opt, cut)
     assert_no_exception(page)
     ctx.close()

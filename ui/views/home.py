@@ -5,6 +5,7 @@ import streamlit as st
 from cnn_core.data import datasets as data
 from cnn_core.models import specs
 from ui.app import state
+from ui.views.layer_table import layer_table
 
 # What each page is for, by its address (app.py declares the pages' titles and icons).
 BLURBS = {
@@ -80,7 +81,7 @@ def render(pages: list) -> None:
         rows = [{"#": info.index + 1, "layer": info.label, "output shape": " × ".join(map(str, info.out_shape)),
                  "parameters": info.params} for info in infos]
         with st.expander("Layer by layer: output shapes and parameters", expanded=False):
-            st.dataframe(rows, hide_index=True, width="stretch")
+            layer_table(rows)
 
     with right:
         name, source, n, counts, examples = bundled_overview()

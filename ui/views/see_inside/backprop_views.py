@@ -98,7 +98,9 @@ def activation_maps(a: np.ndarray, *, title: str, height: int = 200, max_maps: i
     a = np.asarray(a, dtype=float)
     if a.ndim == 1:
         return lp.vector(a, title=title, height=height)
-    more = f" (first {max_maps} of {a.shape[0]})" if a.shape[0] > max_maps else ""
+    # The count goes on a second, smaller line: after the layer's name it was cut off ("(first 16 of")
+    # in a quarter-width column at 1280×800.
+    more = f"<br><sup>first {max_maps} of {a.shape[0]} maps</sup>" if a.shape[0] > max_maps else ""
     return lp.mosaic(a[:max_maps], title=title + more, height=height, hover_name="activation")
 
 

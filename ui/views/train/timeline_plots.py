@@ -85,9 +85,11 @@ def _point_skeleton(kernels_shown: int, kernels_total: int, maps_shown: int, nam
         fig.update_xaxes(visible=False, constrain="domain", row=1, col=col)
         fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}",
                          constrain="domain", row=1, col=col)
-    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=3)
+    # The probability axis reads on the right: on the left its tick labels collided with the feature maps'
+    # colour bar, which sits in the gap between the two plots.
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", side="right", row=1, col=3)
     fig.update_xaxes(type="category", row=1, col=3)
-    fig.update_layout(height=380 if animate else 330, margin=dict(l=10, r=10, t=70, b=10), showlegend=False,
+    fig.update_layout(height=380 if animate else 330, margin=dict(l=10, r=44, t=70, b=10), showlegend=False,
                       title=dict(text="", x=0, font=dict(size=14)))
     return fig
 
