@@ -42,16 +42,9 @@ def class_app(tmp_path_factory):
             os.environ["CNN_EXPLORER_DATABASE_URL"] = old
 
 
-@pytest.fixture(scope="module")
-def pw():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        yield p
-
-
-def _context(pw, browser, phone: bool = False):
-    ctx = browser.new_context(**pw.devices["iPhone 13"]) if phone else \
+def _context(browser, phone: bool = False):
+    # the session's browser (conftest): a second sync_playwright in the same run is refused by Playwright
+    ctx = browser.new_context(**browser.devices["iPhone 13"]) if phone else \
         browser.new_context(viewport={"width": 1280, "height": 800})
     page = ctx.new_page()
     page.errors = []
@@ -117,19 +110,18 @@ STROKES = [[(0.5, 0.12), (0.5, 0.88)],                                  # a 1
            [(0.5, 0.12), (0.25, 0.62), (0.8, 0.62)]]                    # a 4
 
 
-def test_a_teacher_and_three_students(class_app, pw):
-    browser = pw.chromium.launch(executable_path=_need_browser(), args=CHROMIUM_ARGS)
+def test_a_teacher_and_three_students(class_app, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     contexts = []
     try:
-        t_ctx, teacher = _context(pw, browser)
+        t_ctx, teacher = _context(browser)
         contexts.append(t_ctx)
         code = _start_class(teacher, class_app)
         teacher.screenshot(path=str(SHOTS / "teacher-class-page.png"), full_page=True)
 
         students = []
         for i, nick in enumerate(["Ada", "Grace", "Alan"]):
-            ctx, page = _context(pw, browser, phone=(i == 2))
+            ctx, page = _context(browser, phone=(i == 2))
             contexts.append(ctx)
             _join(page, class_app, code, nick, by_link=i > 0)
             students.append((nick, page))
@@ -190,4 +182,3 @@ def test_a_teacher_and_three_students(class_app, pw):
     finally:
         for ctx in contexts:
             ctx.close()
-        browser.close()
