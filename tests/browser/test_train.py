@@ -99,7 +99,7 @@ def test_evaluate_shows_the_confusion_matrix_and_clicking_a_cell_shows_its_image
     page.mouse.move(x, y)
     expect(page.locator(".hoverlayer").get_by_text(f"true {t}, predicted {p}")).to_be_visible(timeout=5_000)
     page.mouse.click(x, y)
-    expect(page.get_by_text(re.compile(rf"{n} image\(s\)\s*of class\s*{t}\s*predicted as\s*{p}")).first
+    expect(page.get_by_text(re.compile(rf"{n} images?\s*of class\s*{t}\s*predicted as\s*{p}")).first
            ).to_be_visible(timeout=20_000)
     wait_for_app(page)
     images = page.locator('[data-testid="stImage"]')
