@@ -69,7 +69,7 @@ def run_command(port: int, root: Path = ROOT) -> list[str]:
     text = (root / "Makefile").read_text()
     m = re.search(r"^run:.*\n((?:\t.*\n)+)", text, re.M)
     for line in (m.group(1).splitlines() if m else []):
-        if "ui.app.serve" in line:
+        if re.search(r"-m ui\.(app\.)?serve\b", line):       # also an older checkout's `ui.serve`
             line = line.strip().replace("$(BIN)/python", shlex.quote(sys.executable))
             line = line.replace("$(PORT)", str(port))
             if "$(" not in line:
