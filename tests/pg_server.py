@@ -27,7 +27,7 @@ from pathlib import Path
 
 
 class PostgresUnavailable(RuntimeError):
-    pass
+    """PostgreSQL is not installed here, or its throw-away cluster would not start (the message says which)."""
 
 
 def find_pg_bin() -> Path | None:
