@@ -46,10 +46,14 @@ STACK_BELOW = 760
 LAYOUT_CSS = f"""<style>
 .st-key-draw_layout {{ container: draw-layout / inline-size; }}
 .st-key-draw_answer {{ display: none; }}
+/* The canvas's toolbar (upload, undo, redo, pen, bin) floats just above it: room for it, so it no longer
+   covers the input radio's last option (issue 18, bug 11). */
+.st-key-draw_input_canvas {{ padding-top: 2.4rem; }}
 @container draw-layout (max-width: {STACK_BELOW}px) {{
   .st-key-draw_layout > [data-testid="stLayoutWrapper"] > [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {{
     flex: 1 1 100%; width: 100%; }}
   .st-key-draw_answer {{ display: flex; }}
+  .st-key-draw_input_canvas {{ padding-top: 0; }}   /* stacked, the radio wraps and leaves the toolbar room */
 }}
 .st-key-draw_answer p {{ font-size: 1.1rem; line-height: 1.4; margin: 0; }}
 </style>"""
@@ -122,7 +126,7 @@ def draw_and_predict(bundle) -> None:
         source = st.radio("Input", SOURCES, horizontal=True, key="draw_source", persist_state="session")
         # Under the input, in this order: the compact answer (phones), then the class panel, then the
         # input's own controls; the containers are made first so the answer can follow the input.
-        input_area = st.container()
+        input_area = st.container(key="draw_input_canvas" if source == "Draw" else "draw_input")
         answer_area = st.container(key="draw_answer")
         class_area = st.container()
         controls = st.container()

@@ -208,3 +208,37 @@ def test_the_optimisers_names_are_not_cut_on_train(browser, app_url):
         assert not cut, (opt, cut)
     assert_no_exception(page)
     ctx.close()
+
+
+def test_the_canvas_toolbar_covers_no_input_option(browser, app_url):
+    """Bug 11: the canvas's floating toolbar (upload, undo, redo, pen, bin) sat over the input radio's last
+    option ("Random bundled digit") at 1280×800, so a click there hit the toolbar."""
+    ctx, page = _page(browser)
+    page.goto(app_url + "/draw")
+    wait_for_app(page, timeout=60_000)
+    canvas = page.locator('[data-testid="stBidiComponentIsolated"] canvas.upper-canvas').first
+    expect(canvas).to_be_visible(timeout=30_000)
+    box = canvas.bounding_box()                               # draw a 7: the page settles with its answer
+    page.mouse.move(box["x"] + 100, box["y"] + 60)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 180, box["y"] + 60, steps=8)
+    page.mouse.move(box["x"] + 120, box["y"] + 230, steps=8)
+    page.mouse.up()
+    expect(page.get_by_text("What it says")).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-testid='stMetric']").filter(has_text="Prediction")).to_be_visible(timeout=30_000)
+    canvas.hover()
+    toolbar = page.locator('[data-testid="stBidiComponentIsolated"] .dc-toolbar-card').first
+    expect(toolbar).to_be_visible(timeout=10_000)
+    t = toolbar.bounding_box()
+    options = page.locator("[data-testid='stRadio']").first.locator("[role='radiogroup'] label")
+    assert options.count() == 4
+    for i in range(options.count()):
+        o = options.nth(i).bounding_box()
+        overlap = (min(t["x"] + t["width"], o["x"] + o["width"]) > max(t["x"], o["x"])
+                   and min(t["y"] + t["height"], o["y"] + o["height"]) > max(t["y"], o["y"]))
+        assert not overlap, f"the toolbar {t} covers the option {options.nth(i).inner_text()!r} {o}"
+    option = page.get_by_text("Random bundled digit")
+    option.click()                                            # the click reaches the option, not the toolbar
+    expect(page.get_by_role("button", name="Pick another random digit")).to_be_visible(timeout=30_000)
+    assert_no_exception(page)
+    ctx.close()
