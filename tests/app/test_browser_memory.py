@@ -2,7 +2,6 @@
 restore into a new session (AppTest of app.py, with the browser's id stood in for the cookie)."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import io
 
@@ -13,6 +12,7 @@ from PIL import Image
 from cnn_core.data.synthetic import draw_digit
 from cnn_core.models import specs
 from cnn_core.models.checkpoints import ModelBundle
+from tests.own_loop import run_coroutine
 from ui.app import browser_id, browser_memory, state
 from ui.app.browser_memory import BrowserMemory
 
@@ -133,7 +133,7 @@ def _serve(middleware_app, headers):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(middleware_app({"type": "http", "method": "GET", "path": "/", "headers": headers}, receive, send))
+    run_coroutine(middleware_app({"type": "http", "method": "GET", "path": "/", "headers": headers}, receive, send))
     return dict((k, v) for k, v in sent[0]["headers"] if k == b"set-cookie")
 
 

@@ -1,13 +1,13 @@
 """ui.app.static_cache: Streamlit's front-end files from memory, gzip-compressed once (issue 10)."""
 from __future__ import annotations
 
-import asyncio
 import gzip
 import re
 import urllib.request
 
 import pytest
 
+from tests.own_loop import run_coroutine
 from ui.app.static_cache import StaticCache
 
 JS = b"export const x = 1;\n" * 400            # compressible, 8 KB
@@ -49,7 +49,7 @@ def get(app, path, method="GET", **headers):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     start = sent[0]
     body = b"".join(m.get("body", b"") for m in sent[1:])
     hdrs = {k.decode(): v.decode() for k, v in start["headers"]}

@@ -12,6 +12,7 @@ from benchmarks.class_mode import ClassStudent, Teacher
 from benchmarks.classroom import Server, Stats, _stroke_drawings
 from cnn_core.classroom import ClassStore
 from cnn_core.models.pretrained import load_default_bundle
+from tests.own_loop import run_coroutine
 from tests.pg_server import pg_database, pg_server  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -70,7 +71,7 @@ def test_a_class_spread_over_two_servers(pg_database):
     room = store.create_class("7B", labels=[str(d) for d in range(10)])
     env = {"CNN_EXPLORER_DATABASE_URL": pg_database}
     with Server(env=env) as a, Server(env=env) as b:
-        asyncio.run(_class_across(a, b, store, room))
+        run_coroutine(_class_across(a, b, store, room))
     rows = store.drawings(room.code)
     assert [(r.nickname, r.label) for r in rows] == [("Ada on A", rows[0].label)] and rows[0].label in room.labels
     store.close()
