@@ -9,7 +9,7 @@ from ui.views.see_inside import lesson_plots as lp
 from ui.app import errors, links
 from ui.app import loaders
 from ui.views.see_inside import neuron_views
-from ui.views import plots
+from ui.views import chart_alt, plots
 from ui.app import state
 
 bundle = state.sidebar_active_model()
@@ -71,6 +71,8 @@ seen = x[0].numpy()
 with c_img:
     st.plotly_chart(plots.heatmap(seen[0] if seen.shape[0] == 1 else seen.mean(0), title="What the model sees",
                                   height=260, colorbar=False), key=K + "fig_input")
+    chart_alt.describe(chart_alt.heatmap_summary(seen[0] if seen.shape[0] == 1 else seen.mean(0),
+                                                 "input the model sees", kind="image"))
     st.caption(described + (f" — {note}" if note else ""))
 
 # --- what-if model (a copy) ----------------------------------------------------------------------
@@ -114,6 +116,7 @@ with c_pred:
                    "unchanged.")
         st.button("Reset to the trained model", key=K + "reset_top", on_click=_reset_whatif)
     st.plotly_chart(plots.prob_bars(result.probabilities, names, height=220), key=K + "fig_probs_top")
+    chart_alt.describe(chart_alt.bars_summary(result.probabilities, names))
 
 with overview_box:
     neuron_views.overview_section(model, result, spec, K, described)
@@ -203,6 +206,7 @@ for lo in result.layers:
                 st.plotly_chart(lp.mosaic(a, colorscale="RdBu" if signed else "Viridis", zmin=lim[0], zmax=lim[1],
                                           zmid=0 if signed else None, height=None),
                                 key=f"{K}fig_maps_{lo.index}")
+                chart_alt.describe(f"Layer {lo.index + 1}, {lo.label}: " + chart_alt.maps_summary(a, "feature maps"))
                 st.caption(f"{a.shape[0]} maps of {a.shape[1]}×{a.shape[2]}, one shared colour scale "
                            f"({fmt(lim[0], 3)} to {fmt(lim[1], 3)}); hover for values.")
             with tabs[1]:
@@ -225,6 +229,7 @@ for lo in result.layers:
                                               labels=[f"kernel {j + 1} (bias {fmt(b, 3)})" for j, b in enumerate(ck.bias)],
                                               hover_name="weight"),
                                     key=f"{K}fig_kernels_{lo.index}")
+                    chart_alt.describe(f"Layer {lo.index + 1}: " + chart_alt.maps_summary(ks, "kernels"))
                     st.caption(f"{ck.weight.shape[0]} kernels of {ck.weight.shape[2]}×{ck.weight.shape[3]}"
                                + (f", slice for input channel {ic + 1} of {n_in}" if n_in > 1 else "")
                                + "; red negative, blue positive, white 0.")
@@ -236,10 +241,13 @@ for lo in result.layers:
                 st.caption("These are the logits; softmax turns them into the probabilities below.")
             st.plotly_chart(lp.vector(a, name="logit" if last else "activation", labels=names if last else None),
                             key=f"{K}fig_vec_{lo.index}")
+            chart_alt.describe(f"Layer {lo.index + 1}, {lo.label}: " + chart_alt.vector_summary(
+                a, "logits" if last else "activations", labels=names if last else None))
     prev_shape = lo.shape
 
 st.markdown("**Softmax → probabilities**")
 st.plotly_chart(plots.prob_bars(result.probabilities, names, height=260), key=K + "fig_probs")
+chart_alt.describe(chart_alt.bars_summary(result.probabilities, names))
 
 # --- attributions -------------------------------------------------------------------------------
 st.header("Which pixels drove the answer?")
@@ -274,9 +282,11 @@ else:
         g1, g2 = st.columns(2)
         g1.plotly_chart(lp.overlay(base_img, sal, title=f"Saliency for {names[target]}", name="|gradient|"),
                         key=K + "fig_sal")
+        chart_alt.describe(chart_alt.heatmap_summary(sal, f"saliency map for {names[target]}"), g1)
         if cam is not None:
             g2.plotly_chart(lp.overlay(base_img, cam, title=f"Grad-CAM for {names[target]}", name="Grad-CAM"),
                             key=K + "fig_cam")
+            chart_alt.describe(chart_alt.heatmap_summary(cam, f"Grad-CAM map for {names[target]}"), g2)
             if float(cam.max()) == 0.0:
                 g2.caption("Grad-CAM is 0 everywhere: no map of this layer speaks for this class here.")
 

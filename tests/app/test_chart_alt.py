@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ui.views.chart_alt import bars_summary, confusion_summary, heatmap_summary
+from ui.views.chart_alt import (bars_summary, confusion_summary, heatmap_summary, maps_summary, training_summary,
+                              vector_summary)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,3 +88,43 @@ def test_the_draw_page_describes_its_input_and_its_answer(open_page):
     texts = _described(at)
     assert any(t.startswith('<p class="cnnx-sr-only">28×28 input; ink in rows ') for t in texts), texts
     assert any("Probabilities of the 10 classes, largest first: " in t for t in texts), texts
+
+
+def test_feature_maps_say_their_range_peak_and_the_maps_switched_off():
+    maps = np.zeros((4, 3, 3))
+    maps[2, 1, 0] = 2.5
+    maps[0] = 0.5
+    assert maps_summary(maps) == ("4 feature maps of 3×3; values from 0 to 2.5; the largest, 2.5, in map 3 at row 2, "
+                                  "column 1; maps 2 and 4 are 0 everywhere.")
+    assert maps_summary(np.ones((2, 2, 2)), "kernels") == "2 kernels of 2×2; every value 1."
+    with pytest.raises(ValueError, match="C, H, W"):
+        maps_summary(np.zeros((3, 3)))
+
+
+def test_a_vector_names_its_extremes_by_class_or_unit():
+    assert vector_summary([0.0, 3.0, -1.5, 0.0], "activations") == (
+        "4 activations; largest 3 at unit 2, smallest −1.5 at unit 3; 2 of 4 are 0.")
+    assert vector_summary([1.0, -2.0, 4.0], "logits", labels=["cat", "dog", "7"]) == (
+        "3 logits; largest 4 for 7, smallest −2 for dog.")
+
+
+def test_the_training_charts_in_words():
+    from types import SimpleNamespace
+
+    rows = [{"epoch": e, "train_loss": 1.0 / e, "train_acc": 0.5 + e / 20, "val_loss": 1.2 / e, "val_acc": 0.6 + e / 25}
+            for e in range(1, 9)]
+    snap = SimpleNamespace(step_loss=[2.3, 1.0, 0.5, 0.25], epochs_log=rows, stop_reason="")
+    text = training_summary(snap)
+    assert text.startswith("Training loss over 4 steps: first 2.3, latest 0.25 (mean of the last 4 steps 1.012); "
+                           "validation loss by epoch, the last 6 of 8: epoch 3: 0.4, ")
+    assert "validation accuracy by epoch, the last 6 of 8: epoch 3: 72.0 %, " in text and text.endswith("epoch 8: 92.0 %.")
+    assert training_summary(SimpleNamespace(step_loss=[], epochs_log=[], stop_reason="")) == "No training steps yet."
+
+
+def test_the_layer_explorer_describes_every_open_layer(open_page):
+    at = open_page(str(ROOT / "pages" / "3_Layer_Explorer.py"))
+    texts = _described(at)
+    assert any("input the model sees; ink in rows" in t for t in texts), texts
+    assert any(t.startswith('<p class="cnnx-sr-only">Layer 1, ') and " feature maps of " in t for t in texts), texts
+    assert any(" logits; largest " in t for t in texts), texts
+    assert any("saliency map for " in t for t in texts), texts

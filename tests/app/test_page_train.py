@@ -110,6 +110,9 @@ def test_start_trains_in_the_background_and_a_finished_run_becomes_the_active_mo
     assert run.snapshot().state == "finished" and not at.exception
     assert any("Finished after 1 epoch," in s for s in _texts(at, "success"))
     assert len(at.get("plotly_chart")) == 6                   # loss, accuracy, histogram; timeline + its 2 gradient charts
+    described = [h.proto.body for h in at.html if "cnnx-sr-only" in h.proto.body]     # the curves in words
+    assert any("Training loss over 43 steps: first " in t and "validation accuracy by epoch, epoch 1: " in t
+               for t in described), described
     assert len(at.get("download_button")) == 1
     at.button(key=f"use_{run_id}").click().run()
     active = at.session_state["active_model"]

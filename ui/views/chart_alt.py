@@ -108,6 +108,85 @@ def bars_summary(probs, class_names, *, top: int = 3) -> str:
     return f"Probabilities of the {len(p)} classes, largest first: {shown}{tail}."
 
 
+def maps_summary(maps, name: str = "feature maps", digits: int = 3) -> str:
+    """A stack of maps (C, H, W) in words: how many, their size and range, the most active map and where its peak
+    is, and the maps that are 0 everywhere (a ReLU that switched a whole map off), e.g. "8 feature maps of
+    26×26; values from 0 to 2.31; the largest, 2.31, in map 3 at row 9, column 14; maps 2 and 7 are 0 everywhere."
+    Maps are numbered from 1, as in the mosaic's titles."""
+    a = np.asarray(maps, dtype=float)
+    if a.ndim != 3:
+        raise ValueError(f"maps_summary needs maps of shape (C, H, W), got shape {a.shape}")
+    c, h, w = a.shape
+    head = f"{c} {name} of {h}×{w}"
+    if a.size == 0:
+        return head + "."
+    lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        return f"{head}; every value {fmt(hi, digits)}."
+    top = int(np.argmax(a))
+    m, r, col = np.unravel_index(top, a.shape)
+    parts = [head, f"values from {fmt(lo, digits)} to {fmt(hi, digits)}",
+             f"the largest, {fmt(hi, digits)}, in map {m + 1} at row {r + 1}, column {col + 1}"]
+    flat = [j + 1 for j in range(c) if not np.any(a[j])]
+    if flat and len(flat) < c:
+        shown = flat if len(flat) <= 8 else flat[:8]
+        names = ", ".join(map(str, shown[:-1])) + f" and {shown[-1]}" if len(shown) > 1 else str(shown[0])
+        more = f" (and {len(flat) - 8} more)" if len(flat) > 8 else ""
+        parts.append(f"{'map' if len(flat) == 1 else 'maps'} {names}{more} {'is' if len(flat) == 1 else 'are'} "
+                     "0 everywhere")
+    return "; ".join(parts) + "."
+
+
+def vector_summary(values, name: str = "activations", labels=None, digits: int = 3) -> str:
+    """A vector (a dense layer's output, the logits) in words: its length and range, where the extremes are
+    (by class name when ``labels`` are given, else unit numbers from 1), and how many units are 0."""
+    v = np.asarray(values, dtype=float).ravel()
+    if v.size == 0:
+        return f"0 {name}."
+    at = (lambda i: f"for {labels[i]}") if labels is not None else (lambda i: f"at unit {i + 1}")
+    hi, lo = int(np.argmax(v)), int(np.argmin(v))
+    text = f"{v.size:,} {name}"
+    if v[hi] == v[lo]:
+        return f"{text}; every value {fmt(float(v[hi]), digits)}."
+    text += (f"; largest {fmt(float(v[hi]), digits)} {at(hi)}, smallest {fmt(float(v[lo]), digits)} {at(lo)}")
+    zeros = int(np.count_nonzero(v == 0))
+    if zeros:
+        text += f"; {zeros:,} of {v.size:,} are 0"
+    return text + "."
+
+
+def _recent(points, fmt_value, last: int = 6) -> str:
+    shown = points[-last:]
+    lead = f"the last {len(shown)} of {len(points)}: " if len(points) > last else ""
+    return lead + ", ".join(f"epoch {e}: {fmt_value(v)}" for e, v in shown)
+
+
+def training_summary(snap) -> str:
+    """What a run's loss and accuracy charts show, in words: the training loss from the first step to now
+    (its moving average too), and the validation loss and accuracies by epoch (the latest six)."""
+    loss = np.asarray(snap.step_loss, dtype=float)
+    parts = []
+    if loss.size:
+        finite = loss[np.isfinite(loss)]
+        tail = finite[-50:]
+        parts.append(f"Training loss over {loss.size:,} steps: first {fmt(float(loss[0]), 3)}, latest "
+                     f"{fmt(float(loss[-1]), 3)}" + (f" (mean of the last {tail.size} steps {fmt(float(tail.mean()), 3)})"
+                                                     if tail.size > 1 else ""))
+        if snap.stop_reason == "diverged":
+            parts[-1] += "; the run diverged: the loss ran off to infinity"
+    else:
+        parts.append("No training steps yet")
+    rows = list(snap.epochs_log)
+    val_loss = [(r["epoch"], r["val_loss"]) for r in rows if r.get("val_loss") is not None]
+    if val_loss:
+        parts.append("validation loss by epoch, " + _recent(val_loss, lambda v: fmt(float(v), 3)))
+    for key, what in (("train_acc", "training accuracy"), ("val_acc", "validation accuracy")):
+        acc = [(r["epoch"], r[key]) for r in rows if r.get(key) is not None]
+        if acc:
+            parts.append(f"{what} by epoch, " + _recent(acc, lambda v: f"{float(v) * 100:.1f} %"))
+    return "; ".join(parts) + "."
+
+
 def describe(text: str, where=None) -> None:
     """Put ``text`` in the page for screen readers only (escaped: it may hold class names from a user's data)."""
     (where or st).html(f'<p class="cnnx-sr-only">{html.escape(text)}</p>')

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnn_core.training import registry
+from ui.views import chart_alt
 from ui.views.train import checkpoint_views
 from ui.app import errors, quotas
 from ui.views.train.train_charts import accuracy_figure, fmt_pct, fmt_seconds, loss_figure
@@ -47,6 +48,7 @@ def _charts(snap, key: str) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(loss_figure(snap), key=f"loss_{key}", width="stretch")
     c2.plotly_chart(accuracy_figure(snap), key=f"acc_{key}", width="stretch")
+    chart_alt.describe(chart_alt.training_summary(snap))
 
 
 def _controls(run, snap) -> None:
