@@ -11,6 +11,7 @@ from cnn_core.lessons.softmax import cross_entropy_logits_written
 from cnn_core.models import specs
 from cnn_core.numpy_nn import Sequential, build_numpy
 from cnn_core.numpy_nn.from_spec import from_torch
+from ui.views import chart_alt
 from ui.views.see_inside import backprop_views as bv
 from ui.views.see_inside import lesson_plots as lp
 from ui.app import links
@@ -91,8 +92,8 @@ except (bp.BackpropError, intro.IntrospectionError) as exc:
     st.error(str(exc))
     st.stop()
 with c_img:
-    st.plotly_chart(bv.one_map(x.mean(0), title="The input", signed=False, name="pixel", height=230,
-                               colorscale="gray"), key=K + "fig_input")
+    bv.chart(st, bv.one_map(x.mean(0), title="The input", signed=False, name="pixel", height=230,
+                            colorscale="gray"), key=K + "fig_input")
     st.caption(described + (f"; {note}" if note else ""))
 version = st.session_state[bv.VERSION]
 if version:
@@ -103,8 +104,8 @@ st.header("1 · Forward: each layer's output")
 cols = st.columns(min(4, len(tr.steps)))
 for n, step in enumerate(tr.steps):
     with cols[n % len(cols)]:
-        st.plotly_chart(bv.activation_maps(step.output, title=bv.short_name(step), height=170),
-                        key=f"{K}fwd_{n}")
+        bv.chart(st, bv.activation_maps(step.output, title=bv.short_name(step), height=170,
+                                        labels=class_names if n == len(tr.steps) - 1 else None), key=f"{K}fwd_{n}")
 
 # --- 2. loss ------------------------------------------------------------------------------------------
 st.header("2 · Loss: how wrong is the answer?")
@@ -119,8 +120,10 @@ with l1:
 with l2:
     st.plotly_chart(lp.prob_bars(tr.probs, class_names, highlight=label, title="p: the network's probabilities",
                                  height=240), key=K + "fig_p")
+    chart_alt.describe(chart_alt.bars_summary(tr.probs, class_names))
     st.plotly_chart(lp.vector(tr.grad_logits, title="∂L/∂z = p − y, the gradient that starts backward",
                               name="∂L/∂z", labels=class_names), key=K + "fig_dz")
+    chart_alt.describe("∂L/∂z = p − y: " + chart_alt.vector_summary(tr.grad_logits, "values", labels=class_names))
 
 # --- 3. backward --------------------------------------------------------------------------------------
 st.header("3 · Backward: the chain rule, layer by layer")
@@ -141,8 +144,8 @@ chosen = st.selectbox("Layer", order, key=K + "layer",
                       format_func=lambda i: f"layer {i + 1}: {tr.steps[i].name}")
 step = tr.steps[chosen]
 outputs = class_names if chosen == len(tr.steps) - 1 else None     # the last layer's units are the classes
-st.plotly_chart(bv.signed_maps(step.grad_output, title=f"Incoming gradient δ = ∂L/∂output of layer {chosen + 1}",
-                               name="δ", height=260, labels=outputs), key=K + "fig_in")
+bv.chart(st, bv.signed_maps(step.grad_output, title=f"Incoming gradient δ = ∂L/∂output of layer {chosen + 1}",
+                            name="δ", height=260, labels=outputs), key=K + "fig_in")
 param = bv.arithmetic_panel(step, f"{K}l{chosen}_", outputs)
 
 # --- 4. update ----------------------------------------------------------------------------------------

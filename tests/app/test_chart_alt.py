@@ -128,3 +128,13 @@ def test_the_layer_explorer_describes_every_open_layer(open_page):
     assert any(t.startswith('<p class="cnnx-sr-only">Layer 1, ') and " feature maps of " in t for t in texts), texts
     assert any(" logits; largest " in t for t in texts), texts
     assert any("saliency map for " in t for t in texts), texts
+
+
+def test_the_backpropagation_page_describes_its_gradients(open_page):
+    at = open_page(str(ROOT / "pages" / "9_Backpropagation.py"))
+    texts = _described(at)
+    assert any(t.startswith('<p class="cnnx-sr-only">The input: 28×28 grid; ink in rows ') for t in texts), texts
+    assert any(", output: " in t and " maps of " in t for t in texts), texts       # the forward pass, layer by layer
+    assert any("∂L/∂z = p − y: 10 values; largest " in t for t in texts), texts
+    assert any("Incoming gradient δ = ∂L/∂output of layer " in t for t in texts), texts
+    assert any(t.startswith('<p class="cnnx-sr-only">∂L/∂W for kernel 1: 3×3 grid; values from ') for t in texts), texts

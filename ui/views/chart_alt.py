@@ -187,6 +187,22 @@ def training_summary(snap) -> str:
     return "; ".join(parts) + "."
 
 
+def array_summary(arr, name: str, labels=None, kind: str = "values") -> str:
+    """Any chart's array in words, by its shape: a vector (``vector_summary``), a grid (``heatmap_summary``) or a
+    stack of maps (``maps_summary``); ``name`` says what the values are ("incoming δ", "∂L/∂W for kernel 2");
+    ``kind="image"`` for a grid of pixels (where the ink is)."""
+    a = np.asarray(arr, dtype=float)
+    if a.ndim == 3 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim == 1:
+        return f"{name}: " + vector_summary(a, "values", labels=labels)
+    if a.ndim == 2:
+        return f"{name}: " + heatmap_summary(a, "grid", kind=kind)
+    if a.ndim == 3:
+        return f"{name}: " + maps_summary(a, "maps")
+    return f"{name}: {a.size:,} values of shape {' × '.join(map(str, a.shape))}."
+
+
 def describe(text: str, where=None) -> None:
     """Put ``text`` in the page for screen readers only (escaped: it may hold class names from a user's data)."""
     (where or st).html(f'<p class="cnnx-sr-only">{html.escape(text)}</p>')

@@ -13,6 +13,7 @@ import streamlit as st
 
 from cnn_core.lessons import backprop as bp, backprop_arithmetic as ba
 from cnn_core.lessons.formatting import fmt_sig
+from ui.views import chart_alt
 from ui.views.see_inside import lesson_plots as lp
 
 K = "bp_"
@@ -86,22 +87,25 @@ def signed_maps(a: np.ndarray, *, title: str, name: str = "∂L/∂value", heigh
     ``labels``: the class names, for the last layer's vector (its units are the classes)."""
     a = np.asarray(a, dtype=float)
     if a.ndim == 1:
-        return lp.vector(a, title=title, name=name, height=height or 220, labels=labels)
+        return _with_alt(lp.vector(a, title=title, name=name, height=height or 220, labels=labels), a, title, labels)
     lo, hi = lp.signed_limits(a[:max_maps])
     shown = f" (first {max_maps} of {a.shape[0]})" if a.shape[0] > max_maps else ""
-    return lp.mosaic(a[:max_maps], title=title + shown, colorscale="RdBu", zmin=lo, zmax=hi, zmid=0,
-                     labels=[f"channel {c + 1}" for c in range(min(a.shape[0], max_maps))], hover_name=name,
-                     height=height)
+    return _with_alt(lp.mosaic(a[:max_maps], title=title + shown, colorscale="RdBu", zmin=lo, zmax=hi, zmid=0,
+                               labels=[f"channel {c + 1}" for c in range(min(a.shape[0], max_maps))], hover_name=name,
+                               height=height), a, title)
 
 
-def activation_maps(a: np.ndarray, *, title: str, height: int = 200, max_maps: int = 16) -> go.Figure:
+def activation_maps(a: np.ndarray, *, title: str, height: int = 200, max_maps: int = 16,
+                    labels: list[str] | None = None) -> go.Figure:
+    """A layer's output: maps as a mosaic, a vector as bars (``labels``: the class names, for the logits)."""
     a = np.asarray(a, dtype=float)
     if a.ndim == 1:
-        return lp.vector(a, title=title, height=height)
+        return _with_alt(lp.vector(a, title=title, height=height, labels=labels), a, f"{title}, output", labels)
     # The count goes on a second, smaller line: after the layer's name it was cut off ("(first 16 of")
     # in a quarter-width column at 1280×800.
     more = f"<br><sup>first {max_maps} of {a.shape[0]} maps</sup>" if a.shape[0] > max_maps else ""
-    return lp.mosaic(a[:max_maps], title=title + more, height=height, hover_name="activation")
+    return _with_alt(lp.mosaic(a[:max_maps], title=title + more, height=height, hover_name="activation"), a,
+                     f"{title}, output")
 
 
 def one_map(a: np.ndarray, *, title: str, rects=(), marks=None, signed: bool = True, name: str = "∂L/∂value",
@@ -110,10 +114,30 @@ def one_map(a: np.ndarray, *, title: str, rects=(), marks=None, signed: bool = T
     a = np.asarray(a, dtype=float)
     if signed:
         lo, hi = lp.signed_limits(a)
-        return lp.grid(a, title=title, colorscale="RdBu", zmid=0, zmin=lo, zmax=hi, rects=list(rects),
-                       marks=marks, hover_name=name, height=height, annotate=a.size <= 49, digits=3)
-    return lp.grid(a, title=title, rects=list(rects), marks=marks, hover_name=name, height=height,
-                   annotate=a.size <= 49, digits=3, colorscale=colorscale)
+        return _with_alt(lp.grid(a, title=title, colorscale="RdBu", zmid=0, zmin=lo, zmax=hi, rects=list(rects),
+                                 marks=marks, hover_name=name, height=height, annotate=a.size <= 49, digits=3), a, title)
+    return _with_alt(lp.grid(a, title=title, rects=list(rects), marks=marks, hover_name=name, height=height,
+                             annotate=a.size <= 49, digits=3, colorscale=colorscale), a, title,
+                     kind="image" if name == "pixel" else "values")
+
+
+# The words for each chart made by one_map / signed_maps / activation_maps, until chart() draws it (by the figure's id; a few at most).
+_ALT: dict[int, str] = {}
+
+
+def _with_alt(fig: go.Figure, a: np.ndarray, title: str, labels=None, kind: str = "values") -> go.Figure:
+    if len(_ALT) > 64:           # figures made and never drawn: forget them
+        _ALT.clear()
+    _ALT[id(fig)] = chart_alt.array_summary(a, title, labels, kind=kind)
+    return fig
+
+
+def chart(where, fig: go.Figure, key: str) -> None:
+    """``where.plotly_chart(fig)`` followed by its text alternative for screen readers (ui/views/chart_alt.py)."""
+    where.plotly_chart(fig, key=key)
+    text = _ALT.pop(id(fig), None)
+    if text:
+        chart_alt.describe(text, where)
 
 
 def loss_table(tr: bp.Trace, class_names: list[str]) -> pd.DataFrame:
@@ -218,11 +242,11 @@ def _conv_panel(step: bp.Step, key: str):
     x = np.pad(step.input[c], p) if p else step.input[c]
     rect = (a, b, a + s * (ho - 1) + 1, b + s * (wo - 1) + 1, lp.WINDOW_COLOUR)
     g1, g2, g3 = st.columns(3)
-    g1.plotly_chart(one_map(step.grad_output[f], title=f"Incoming δ = ∂L/∂output, map {f + 1}", name="δ"),
+    chart(g1, one_map(step.grad_output[f], title=f"Incoming δ = ∂L/∂output, map {f + 1}", name="δ"),
                     key=key + "fig_d")
-    g2.plotly_chart(one_map(x, title=f"Input channel {c + 1}" + (" (padded)" if p else "") + ": the cells W meets",
+    chart(g2, one_map(x, title=f"Input channel {c + 1}" + (" (padded)" if p else "") + ": the cells W meets",
                             rects=[rect], signed=False, name="x", colorscale=_scale(step)), key=key + "fig_x")
-    g3.plotly_chart(one_map(step.grads["W"][f, c], title=f"∂L/∂W for kernel {f + 1}", marks=[(a, b)], name="∂L/∂W"),
+    chart(g3, one_map(step.grads["W"][f, c], title=f"∂L/∂W for kernel {f + 1}", marks=[(a, b)], name="∂L/∂W"),
                     key=key + "fig_gw")
     written_box(ba.conv_bias_grad(step, f, base=1).text, "bp-bias")
     with st.expander("The gradient sent on to the input: ∂L/∂x for one cell (full convolution with the flipped kernel)"):
@@ -231,7 +255,7 @@ def _conv_panel(step: bp.Step, key: str):
         r = _pick("input row", h, key + "xr", h // 2, r1)
         q = _pick("input column", wd, key + "xq", wd // 2, r2)
         written_box(ba.conv_input_grad(step, c, r, q, base=1).text, "bp-input-sum")
-        st.plotly_chart(signed_maps(step.grad_input, title="∂L/∂input, every channel", name="∂L/∂x", height=260),
+        chart(st, signed_maps(step.grad_input, title="∂L/∂input, every channel", name="∂L/∂x", height=260),
                         key=key + "fig_gx")
     return step.index, "W", (f, c, a, b)
 
@@ -252,9 +276,9 @@ def _dense_panel(step: bp.Step, key: str, class_names: list[str] | None = None):
     written_box(ba.dense_bias_grad(step, i, base=1).text, "bp-bias")
     written_box(ba.dense_input_grad(step, k, base=1).text, "bp-input-sum")
     g1, g2 = st.columns(2)
-    g1.plotly_chart(signed_maps(step.grad_output, title="Incoming δ, one per class" if class_names else
+    chart(g1, signed_maps(step.grad_output, title="Incoming δ, one per class" if class_names else
                                 "Incoming δ, one per unit", name="δ", labels=class_names), key=key + "fig_d")
-    g2.plotly_chart(signed_maps(step.grad_input, title="∂L/∂input, sent on", name="∂L/∂y"), key=key + "fig_gx")
+    chart(g2, signed_maps(step.grad_input, title="∂L/∂input, sent on", name="∂L/∂y"), key=key + "fig_gx")
     return step.index, "W", (i, k)
 
 
@@ -273,11 +297,11 @@ def _pool_panel(step: bp.Step, key: str) -> None:
     rect = (r0, q0, r0 + k, q0 + k, lp.WINDOW_COLOUR)
     marks = [w.winner] if w.winner is not None else None
     g1, g2, g3 = st.columns(3)
-    g1.plotly_chart(one_map(step.input[c], title=f"Input map {c + 1}: the window", rects=[rect], marks=marks,
+    chart(g1, one_map(step.input[c], title=f"Input map {c + 1}: the window", rects=[rect], marks=marks,
                             signed=False, name="x", colorscale=_scale(step)), key=key + "fig_x")
-    g2.plotly_chart(one_map(d, title="Incoming δ (pooled)", rects=[(i, j, i + 1, j + 1, lp.WINDOW_COLOUR)], name="δ"),
+    chart(g2, one_map(d, title="Incoming δ (pooled)", rects=[(i, j, i + 1, j + 1, lp.WINDOW_COLOUR)], name="δ"),
                     key=key + "fig_d")
-    g3.plotly_chart(one_map(step.grad_input[c], title="∂L/∂input: δ at the winners, 0 elsewhere", rects=[rect],
+    chart(g3, one_map(step.grad_input[c], title="∂L/∂input: δ at the winners, 0 elsewhere", rects=[rect],
                             marks=marks, name="∂L/∂x"), key=key + "fig_gx")
 
 
@@ -295,19 +319,19 @@ def _cell_panel(step: bp.Step, key: str):
         index = (_pick("unit", shape[0], key + "u", int(np.argmax(np.abs(step.grad_input))) + 1),)
     written_box(ba.cell(step, index, base=1).text)
     if step.kind == "flatten":
-        st.plotly_chart(signed_maps(step.grad_input, title="∂L/∂input: the vector's gradient laid out as maps",
+        chart(st, signed_maps(step.grad_input, title="∂L/∂input: the vector's gradient laid out as maps",
                                     name="∂L/∂x", height=260), key=key + "fig_gx")
         return None
     g1, g2 = st.columns(2)
     if len(shape) == 3:
         sel = [(index[1], index[2], index[1] + 1, index[2] + 1, lp.WINDOW_COLOUR)]
-        g1.plotly_chart(one_map(step.grad_output[index[0]], title=f"Incoming δ, channel {index[0] + 1}", rects=sel,
+        chart(g1, one_map(step.grad_output[index[0]], title=f"Incoming δ, channel {index[0] + 1}", rects=sel,
                                 name="δ"), key=key + "fig_d")
-        g2.plotly_chart(one_map(step.grad_input[index[0]], title="∂L/∂input, sent on", rects=sel, name="∂L/∂x"),
+        chart(g2, one_map(step.grad_input[index[0]], title="∂L/∂input, sent on", rects=sel, name="∂L/∂x"),
                         key=key + "fig_gx")
     else:
-        g1.plotly_chart(signed_maps(step.grad_output, title="Incoming δ", name="δ"), key=key + "fig_d")
-        g2.plotly_chart(signed_maps(step.grad_input, title="∂L/∂input, sent on", name="∂L/∂x"), key=key + "fig_gx")
+        chart(g1, signed_maps(step.grad_output, title="Incoming δ", name="δ"), key=key + "fig_d")
+        chart(g2, signed_maps(step.grad_input, title="∂L/∂input, sent on", name="∂L/∂x"), key=key + "fig_gx")
     if step.kind == "batchnorm2d":
         c = index[0] if len(shape) == 3 else 0
         return step.index, "gamma", (c,)
