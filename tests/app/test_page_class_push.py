@@ -104,3 +104,24 @@ def test_a_pushed_train_page_carries_the_settings_but_not_the_teachers_run(teach
     teacher.button(key="class_push").click().run()
     push = ClassStore(class_db).latest_push(t["code"])
     assert push.url.startswith("/train?") and "tr_epochs=3" in push.url and "run=" not in push.url
+
+
+def test_the_sessions_of_one_server_share_one_read_of_the_newest_push(class_db, monkeypatch):
+    """Thirty banners ticking every 1.5 s were twenty reads a second of one row; one per PUSH_TTL_S now, and a
+    push through this server is seen at the next tick."""
+    from ui.app import classroom_state as cs
+
+    room = cs.store().create_class("7B", labels=[str(d) for d in range(10)])
+    reads = []
+    real = cs.store().latest_push
+    monkeypatch.setattr(cs.store(), "latest_push", lambda code, since_id=0: reads.append(code) or real(code, since_id))
+    clock = [1000.0]
+    monkeypatch.setattr(cs, "_clock", lambda: clock[0])
+    assert [cs.newest_push(room.code) for _ in range(30)] == [None] * 30 and len(reads) == 1
+    cs.store().push(room.teacher_key, "/convolution?preset=sobel_x", title="Convolution")
+    assert cs.newest_push(room.code) is None and len(reads) == 1       # another server's push: not yet …
+    clock[0] += cs.PUSH_TTL_S
+    assert cs.newest_push(room.code).url == "/convolution?preset=sobel_x" and len(reads) == 2   # … within 0.25 s
+    second = cs.store().push(room.teacher_key, "/softmax", title="Softmax")
+    cs.forget_push(room.code)                                          # a push through this server: at once
+    assert cs.newest_push(room.code).id == second.id and len(reads) == 3

@@ -1,7 +1,7 @@
 """The push banner at the top of every page: "Your teacher is showing: Convolution, Sobel x kernel — Open".
 
-A fragment that ticks every 1.5 s only for a student in a class, asking the store for a push newer
-than the one it holds (one indexed row). Nobody is taken anywhere by force: the banner offers Open
+A fragment that ticks every 1.5 s only for a student in a class, looking for a push newer than the one
+it holds (one indexed row, read once per 0.25 s by this server for all its sessions: classroom_state.newest_push). Nobody is taken anywhere by force: the banner offers Open
 (the same tab, the same session, the page with the pushed settings) and Dismiss. The same spot
 shows the one note that a class has ended or the student was removed, until dismissed.
 """
@@ -64,8 +64,8 @@ def _live_banner(pages: dict) -> None:
     latest = st.session_state.get(LATEST)
     if not cs.is_down():
         with cs.attempt(show=False, student_call=True) as out:
-            new = cs.store().latest_push(m.code, since_id=latest.id if latest else 0)
-            if new is not None:
+            new = cs.newest_push(m.code)        # shared by this server's sessions (classroom_state)
+            if new is not None and (latest is None or new.id > latest.id):
                 st.session_state[LATEST] = latest = new
         if out.gone:
             st.rerun()           # the whole page: the note replaces the class box and this banner

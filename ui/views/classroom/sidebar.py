@@ -42,6 +42,7 @@ def _push(url_path: str, title: str) -> None:
     shown = push_title(url_path, title, st.query_params.to_dict())
     with cs.attempt(show=False, teacher_call=True) as out:
         cs.store().push(t["key"], url, title=shown)
+        cs.forget_push(t["code"])     # this server's students see it at their next tick
     st.session_state[PUSH_MSG] = ("ok", f"Sent to the class: {shown}.") if out.ok else ("error", out.error)
 
 
