@@ -44,6 +44,18 @@ def _text_sizes(page, chart_key: str) -> list[float]:
         .map(t => parseFloat(getComputedStyle(t).fontSize) * (t.getScreenCTM() ? t.getScreenCTM().a : 1))""", chart_key)
 
 
+def _settled_box(page, locator, rounds: int = 40) -> dict:
+    """The element's box once two readings 0.25 s apart agree (a rerun's stale elements are gone)."""
+    last = None
+    for _ in range(rounds):
+        box = locator.bounding_box()
+        if box is not None and box == last:
+            return box
+        last = box
+        page.wait_for_timeout(250)
+    return last
+
+
 def test_the_convolution_sum_is_on_the_first_screen_and_5x5_products_are_readable(browser, app_url):
     """Bug 9: at 1280×800 the written-out sum was below the fold (the README says it fits), and a 5×5 kernel's
     products were written at about 8 px."""
@@ -52,12 +64,15 @@ def test_the_convolution_sum_is_on_the_first_screen_and_5x5_products_are_readabl
     wait_for_app(page, timeout=60_000)
     total = page.locator("[data-testid='conv-sum']")
     expect(total).to_be_visible(timeout=30_000)
-    box = total.bounding_box()
+    expect(page.locator(".st-key-conv_fig_prod svg").first).to_be_visible(timeout=30_000)
+    box = _settled_box(page, total)     # what the learner sees once the page has drawn, not a frame before
     assert box["y"] + box["height"] <= 800, f"the sum ends at {box['y'] + box['height']:.0f} px"
     page.get_by_text("Settings: input, kernel, stride and padding").click()
     page.get_by_text("Type it in").click()
     wait_for_app(page)
-    page.get_by_label("Kernel size").click() if page.get_by_label("Kernel size").count() else None
+    size = page.get_by_label("Kernel size")
+    expect(size).to_be_visible(timeout=30_000)
+    size.click()
     page.get_by_role("option", name="5", exact=True).click()
     wait_for_app(page)
     expect(page.get_by_text("Step 1 of")).to_be_visible(timeout=30_000)
