@@ -214,3 +214,21 @@ def test_a_class_of_one_the_teacher_draws_and_sees_it_on_their_own_wall(open_pag
     at.switch_page(CLASS_PAGE).run()
     assert any((b.key or "").startswith("class_withdraw_") for b in at.button)       # their own drawings too
     assert at.button(key="class_end")
+
+
+def test_the_teacher_hides_a_drawing_from_the_wall_itself_in_one_click(teacher, student):
+    """Someone draws something rude and it is on the projector: the wall's Hide buttons take it off there."""
+    send_bundled_digit(student)
+    send_bundled_digit(student, label="3")
+    teacher.switch_page(WALL_PAGE).run()
+    assert not [b for b in teacher.button if (b.key or "").startswith("wall_grid_hide_")]   # off: a clean projector
+    teacher.toggle(key="wall_moderate").set_value(True).run()
+    hides = [b for b in teacher.button if (b.key or "").startswith("wall_grid_hide_")]
+    assert len(hides) == 2
+    hides[0].click().run()
+    assert not teacher.exception
+    assert any("Hidden" in s.value for s in teacher.success)
+    assert next(m for m in teacher.metric if m.label == "Drawings").value == "1"
+    assert len([b for b in teacher.button if (b.key or "").startswith("wall_grid_hide_")]) == 1
+    student.switch_page(CLASS_PAGE).run()
+    assert not any((b.key or "").startswith("wall_grid_hide_") for b in student.button)

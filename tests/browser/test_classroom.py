@@ -146,6 +146,16 @@ def test_a_teacher_and_three_students(class_app, browser):
         teacher.screenshot(path=str(SHOTS / "teacher-wall-matrix.png"))
         assert_no_exception(teacher)
 
+        # Moderation from the projector page: Hide buttons on, one click takes a drawing off the wall.
+        teacher.locator(".st-key-wall_moderate").get_by_text("Hide buttons").click()
+        hide = teacher.locator(".st-key-wall_grid").get_by_role("button", name="Hide")
+        expect(hide).to_have_count(3, timeout=LONG)
+        teacher.screenshot(path=str(SHOTS / "teacher-wall-hide-buttons.png"))
+        hide.first.click()
+        expect(drawings.locator("[data-testid='stMetricValue']")).to_have_text("2", timeout=5_000)
+        expect(teacher.get_by_text("Hidden: no student sees it now").first).to_be_visible(timeout=LONG)
+        assert_no_exception(teacher)
+
         teacher.get_by_role("link", name="Convolution").first.click()
         expect(teacher.get_by_role("button", name="Show this to the class")).to_be_visible(timeout=LONG)
         teacher.get_by_role("button", name="Show this to the class").click()

@@ -19,7 +19,7 @@ CONFIRM_END = "_class_confirm_end"
 
 
 @errors.guarded
-def _act(what: str, *args) -> None:
+def act(what: str, *args) -> None:
     t = cs.teacher()
     if t is None:
         return
@@ -48,7 +48,7 @@ def _end() -> None:
         st.session_state[MSG] = ("error", out.error)
 
 
-def _message() -> None:
+def message() -> None:
     msg = st.session_state.pop(MSG, None)
     if msg:
         (st.success if msg[0] == "ok" else st.error)(msg[1])
@@ -79,10 +79,10 @@ def drawings_grid(t: dict) -> None:
                 st.caption(f"#{row.id} · " + thumbs.caption(row))
                 c1, c2 = st.columns(2)
                 if row.hidden:
-                    c1.button("Show", key=f"class_show_{row.id}", on_click=_act, args=("show", row.id))
+                    c1.button("Show", key=f"class_show_{row.id}", on_click=act, args=("show", row.id))
                 else:
-                    c1.button("Hide", key=f"class_hide_{row.id}", on_click=_act, args=("hide", row.id))
-                c2.button("Delete", key=f"class_del_{row.id}", on_click=_act, args=("delete", row.id))
+                    c1.button("Hide", key=f"class_hide_{row.id}", on_click=act, args=("hide", row.id))
+                c2.button("Delete", key=f"class_del_{row.id}", on_click=act, args=("delete", row.id))
 
 
 def students_panel(t: dict, info) -> None:
@@ -92,17 +92,17 @@ def students_panel(t: dict, info) -> None:
         return
     if info is not None:
         if info.joining_open:
-            st.button("Close joining", key="class_close", icon=":material/lock:", on_click=_act, args=("close",),
+            st.button("Close joining", key="class_close", icon=":material/lock:", on_click=act, args=("close",),
                       help="Nobody new can join; everyone in the class stays.")
         else:
-            st.button("Open joining", key="class_open", icon=":material/lock_open:", on_click=_act, args=("open",))
+            st.button("Open joining", key="class_open", icon=":material/lock_open:", on_click=act, args=("open",))
     if not people:
         st.caption("Nobody has joined yet.")
         return
     for sid, nick, n in people:
         c1, c2 = st.columns([4, 1], vertical_alignment="center")
         c1.markdown(f"{literal(nick)} · {count_of(n, 'drawing')}")
-        c2.button("Remove", key=f"class_remove_{sid}", on_click=_act, args=("remove", sid),
+        c2.button("Remove", key=f"class_remove_{sid}", on_click=act, args=("remove", sid),
                   help="Deletes this student's drawings and leaderboard entries; their device leaves the class.")
 
 
@@ -119,7 +119,7 @@ def end_class_control() -> None:
 
 
 def moderation(t: dict, info) -> None:
-    _message()
+    message()
     tab_d, tab_s, tab_end = st.tabs(["Drawings", "Students", "End the class"])
     with tab_d:
         drawings_grid(t)

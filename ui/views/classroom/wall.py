@@ -14,7 +14,7 @@ from cnn_core.lessons.formatting import count_of
 from ui.app import classroom_state as cs
 from ui.app import errors
 from ui.app.text import literal
-from ui.views.classroom import thumbs
+from ui.views.classroom import moderation, thumbs
 
 WALL = "_class_wall"          # {"code", "cursor", "revision", "rows": {id: DrawingRow}, "images": {id: (u8, png)}}
 TICK_S = 1.5
@@ -82,12 +82,18 @@ def rows_of(w: dict) -> list:
     return list(w["rows"].values())
 
 
+MODERATE = "wall_moderate"
+
+
 def _filters(rows, labels: list[str]):
-    c1, c2, c3 = st.columns([2, 2, 1.4], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([2, 2, 1.4, 1.4], vertical_alignment="bottom")
     label = c1.selectbox("Label", [ALL, *labels], key="wall_f_label", format_func=str)
     names = sorted({r.nickname for r in rows})
     who = c2.selectbox("Student", [ALL, *names], key="wall_f_who", format_func=str)
     wrong = c3.toggle("Wrong only", key="wall_f_wrong", help="Only the drawings the student's model got wrong.")
+    # Someone will draw something rude on a projector: one click here takes it off, without leaving the wall.
+    c4.toggle("Hide buttons", key=MODERATE, help="A Hide button under each drawing: one click takes it off the wall, "
+              "the students' view and the class's data set (the Class page can show it again).")
     out = [r for r in rows if (label == ALL or r.label == label) and (who == ALL or r.nickname == who)
            and (not wrong or r.ok is False)]
     return out
@@ -116,6 +122,10 @@ def grid(rows, images: dict, key: str = "wall_grid", per_row: int = PER_ROW) -> 
                     if pic is not None:
                         st.image(pic, width=104, alt=f"a drawing labelled {r.label}")
                     st.caption(thumbs.caption(r))
+                    if st.session_state.get(MODERATE):
+                        st.button("Hide", key=f"{key}_hide_{r.id}", icon=":material/visibility_off:", type="tertiary",
+                                  on_click=moderation.act, args=("hide", r.id),
+                                  help=f"Hide drawing #{r.id}")
 
 
 @errors.fragment(run_every=TICK_S)
@@ -142,6 +152,7 @@ def live_wall() -> None:
                     help="Share of the drawings that the model each student had active got right.")
     if not w["joining_open"]:
         st.caption("Joining is closed.")
+    moderation.message()
     _counts(rows, labels)
     shown = _filters(rows, labels)
     newest = shown[::-1][:SHOWN]
