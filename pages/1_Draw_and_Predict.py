@@ -144,8 +144,11 @@ def draw_and_predict(bundle) -> None:
             picture = result.image_data
             if picture is None and initial is not None:
                 picture = st.session_state[SAVED]["picture"]   # back from another page: same drawing, same answer
-            elif picture is not None and (result.json_data or {}).get("objects"):
-                st.session_state[SAVED] = {"key": canvas_key(), "json": result.json_data, "picture": picture}
+            elif picture is not None:
+                if (result.json_data or {}).get("objects"):
+                    st.session_state[SAVED] = {"key": canvas_key(), "json": result.json_data, "picture": picture}
+                elif (st.session_state.get(SAVED) or {}).get("key") == canvas_key():
+                    st.session_state.pop(SAVED)    # emptied with the toolbar's bin: nothing to put back later
             if picture is None:
                 hint = "Draw a digit on the black canvas: the prediction appears when you lift the pen."
             else:

@@ -126,3 +126,26 @@ def test_a_browser_with_no_drawing_gets_no_note(browser, app_url):
     assert page.get_by_text(NOTE).count() == 0
     assert_no_exception(page)
     ctx.close()
+
+
+def test_a_canvas_emptied_with_the_toolbars_bin_stays_empty_after_another_page(browser, app_url):
+    """The bin above the canvas ("Reset canvas & history") forgot the strokes, but the page kept the last
+    drawing and put it back when the learner came back from another page."""
+    ctx, page = _context(browser)
+    canvas = _open_draw(page, app_url)
+    _stroke(page, canvas.bounding_box(), [(0.22, 0.2), (0.78, 0.2), (0.45, 0.86)])     # a 7
+    expect(_value(page)).to_have_text("7", timeout=30_000)
+    wait_for_app(page)
+    page.get_by_role("button", name="Reset canvas & history").click()
+    expect(page.get_by_text("The canvas is empty").first).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    page.get_by_role("link", name="Convolution").first.click()
+    wait_for_app(page, timeout=60_000)
+    page.get_by_role("link", name="Draw & Predict").first.click()
+    wait_for_app(page, timeout=60_000)
+    expect(page.locator(CANVAS)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Draw a digit on the black canvas").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)                 # a restored drawing is drawn a moment after the canvas mounts
+    assert _ink(page) == 0 and _value(page).count() == 0
+    assert_no_exception(page)
+    ctx.close()
