@@ -108,27 +108,45 @@ def test_the_grid_editors_toolbar_leaves_the_columns_buttons_free(browser, app_u
 
 
 def _clipped_tables(page) -> list[str]:
-    """Data frames whose columns do not fit their box (a horizontal scroll bar hides the last column)."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller'))
+    """Tables whose content does not fit their box (a scroll bar or the edge hides a column), and data
+    grids that scroll sideways."""
+    return page.evaluate("""() => [
+        ...Array.from(document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')),
+        ...Array.from(document.querySelectorAll('[data-testid="stTable"]'))]
         .filter(s => s.offsetParent && s.scrollWidth > s.clientWidth + 1)
         .map(s => s.scrollWidth + '>' + s.clientWidth)""")
 
 
-def test_the_layer_tables_parameters_column_fits_on_home_and_train(browser, app_url):
-    """Bug 11: the parameters column was cut off on Home and in Train's model summary."""
+def _layer_cells(page) -> list[dict]:
+    """The layer table's cells: text and whether the text overflows its cell."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stTable"] td'))
+        .filter(td => td.offsetParent)
+        .map(td => ({text: td.innerText, cut: td.scrollWidth > td.clientWidth + 1}))""")
+
+
+def test_the_layer_tables_names_and_parameters_fit_on_home_and_train(browser, app_url):
+    """Bug 11: the parameters column was cut off on Home and in Train's model summary, and long layer
+    names ("Conv2d(…)") were cut at the layer column's edge."""
     ctx, page = _page(browser)
     page.goto(app_url + "/")
     wait_for_app(page, timeout=60_000)
     page.get_by_text("Layer by layer: output shapes and parameters").click()
-    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
-    page.wait_for_timeout(1000)
+    expect(page.locator("[data-testid='stTable']").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(500)
     assert not _clipped_tables(page)
+    cells = _layer_cells(page)
+    assert cells and not [c for c in cells if c["cut"]]
+    assert any("," in c["text"] for c in cells)                 # parameters with a thousands separator
+    page.locator("[data-testid='stTable']").first.scroll_into_view_if_needed()
+    page.screenshot(path="test-output/browser/layer_table_home.png")
     page.goto(app_url + "/train")
     wait_for_app(page, timeout=60_000)
     page.get_by_role("tab", name="2 · Architecture").click()
-    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
-    page.wait_for_timeout(1000)
+    expect(page.locator("[data-testid='stTable']").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(500)
     assert not _clipped_tables(page)
+    assert not [c for c in _layer_cells(page) if c["cut"]]
+    page.screenshot(path="test-output/browser/layer_table_train.png")
     assert_no_exception(page)
     ctx.close()
 

@@ -1,20 +1,31 @@
 """The layer-by-layer table (#, layer, output shape, parameters) on Home and in Train's model summary.
 
-Sized to fit a half-width column at 1280×800: left to Streamlit, the columns took their header and
-widest cell each and the parameters column was cut off at the edge (behind a horizontal scroll bar).
-Parameters carry a thousands separator, like every other count in the app ("100,416", not "100416").
+A static table (``st.table``), not the interactive data grid: it wraps a long layer name over two
+lines where the grid cut it off at the column's edge (or hid the parameters column behind a
+horizontal scroll bar), and a screen reader reads it as a plain HTML table, row by row. Its cells
+would render markdown, so the layer names go in escaped (``literal``). Parameters carry a thousands
+separator, like every other count in the app ("100,416", not "100416").
 """
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-COLUMNS = {
-    "#": st.column_config.NumberColumn("#", width=34, help="Layers counted from 1, as everywhere in the app."),
-    "layer": st.column_config.TextColumn("layer", width=160),
-    "output shape": st.column_config.TextColumn("output shape", width=82),
-    "parameters": st.column_config.NumberColumn("parameters", width=80, format="localized"),
-}
+from ui.app.text import literal
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    """The rows as shown: layer names escaped, counts as text with separators."""
+    return pd.DataFrame([{"#": str(int(r["#"])), "layer": literal(r["layer"]), "output shape": _shape(r["output shape"]),
+                          "parameters": f"{int(r['parameters']):,}"} for r in rows],
+                        columns=["#", "layer", "output shape", "parameters"])
+
+
+def _shape(shape) -> str:
+    """"32 × 28 × 28" kept on one line (no-break spaces): a narrow column wrapped it after a ×."""
+    return str(shape).replace(" ", "\u00a0")
 
 
 def layer_table(rows: list[dict], key: str | None = None) -> None:
-    st.dataframe(rows, hide_index=True, width="stretch", column_config=COLUMNS, key=key)
+    """``key`` names the table's container (for the page's CSS and the tests)."""
+    with st.container(key=key or None):
+        st.table(frame(rows), hide_index=True, border="horizontal")
