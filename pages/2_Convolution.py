@@ -257,7 +257,23 @@ except geometry.LessonError as exc:
 
 h, w = setup.in_hw
 f, p = setup.f, setup.padding
-o1, o2 = st.columns([5, 1], vertical_alignment="center")
+# Narrow main columns (a tablet with the sidebar open, 1024 px): the buttons beside the slider and the
+# Speed menu got 60-90 px each and read "◀ P…", "Ne…", "S…" (issue 18, bug 11). Below NAV_WRAP px of
+# width the buttons take a row of their own under the slider and Speed takes the width it needs.
+NAV_WRAP = 760
+st.html(f"""<style>
+.st-key-conv_nav, .st-key-conv_size {{ container-type: inline-size; }}
+@container (max-width: {NAV_WRAP}px) {{
+  .st-key-conv_nav [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
+  .st-key-conv_nav [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child {{
+    flex: 1 1 100%; width: 100%; min-width: 100%; }}
+  .st-key-conv_nav [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:not(:first-child) {{
+    flex: 1 1 0; width: auto; min-width: 0; }}
+  .st-key-conv_size [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {{
+    flex: 0 0 auto; width: auto; min-width: 7.5rem; }}
+}}
+</style>""")
+o1, o2 = st.container(key="conv_size").columns([5, 1], vertical_alignment="center")
 o1.markdown(f"**Output size** with n = {h}, f = {f}, p = {p}, s = {stride}: "
             f"{geometry.output_size_formula(n=h, f=f, padding=p, stride=stride)}"
             + (f" rows, {geometry.output_size_formula(n=w, f=f, padding=p, stride=stride)} columns" if h != w else "")

@@ -275,3 +275,28 @@ def test_the_canvas_toolbar_covers_no_input_option(browser, app_url):
     expect(page.get_by_role("button", name="Pick another random digit")).to_be_visible(timeout=30_000)
     assert_no_exception(page)
     ctx.close()
+
+
+FITS = """sel => Array.from(document.querySelectorAll(sel)).filter(b => b.offsetParent).map(b => {
+    const r = document.createRange(); r.selectNodeContents(b);
+    const text = Array.from(b.querySelectorAll('p, span, div')).filter(e => e.children.length === 0 && e.innerText.trim());
+    const cut = text.some(e => e.scrollWidth > e.clientWidth + 1);
+    return {label: b.innerText.trim(), width: b.getBoundingClientRect().width, cut};
+})"""
+
+
+def test_the_convolution_steppers_buttons_keep_their_words_on_a_tablet_with_the_sidebar_open(browser, app_url):
+    """Bug 11: at 1024 px with the sidebar open the buttons beside the slider read "◀ P…", "Ne…" and the
+    Speed menu "S…"; below 760 px of page width they now take a row of their own."""
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    page = ctx.new_page()
+    page.goto(app_url + "/convolution?conv_slider=1")
+    wait_for_app(page, timeout=60_000)
+    expect(page.locator(".st-key-conv_nav button").first).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-testid='stSidebar']")).to_be_visible()
+    buttons = page.evaluate(FITS, ".st-key-conv_nav button, .st-key-conv_size button")
+    assert len(buttons) == 4, buttons
+    for b in buttons:
+        assert b["width"] >= 100 and not b["cut"], b
+    assert {b["label"].split("\n")[-1] for b in buttons} >= {"◀ Previous", "Next ▶"}
+    ctx.close()

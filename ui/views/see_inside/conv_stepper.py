@@ -91,7 +91,7 @@ def stepper(setup, full: np.ndarray, *, rgb: bool, digits: int, publish=None) ->
         _advance(n, busy)
     st.session_state[TICK] = playing()
 
-    b1, b2, b3, b4 = st.columns([5, 1, 1, 1], vertical_alignment="bottom")
+    b1, b2, b3, b4 = st.container(key="conv_nav").columns([5, 1, 1, 1], vertical_alignment="bottom")
     pos = b1.slider("Window position (step)", 1, n, key=SLIDER) if n > 1 else 1
     b2.button("◀ Previous", key=K + "prev", on_click=_step, args=(-1, n, None), width="stretch")
     b3.button("Next ▶", key=K + "next", on_click=_step, args=(1, n, None), width="stretch")
