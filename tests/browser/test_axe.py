@@ -102,6 +102,9 @@ def _show(page, app_url: str, path: str) -> None:
         expect(page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")).to_be_visible(timeout=30_000)
     if path in READY:
         expect(page.get_by_text(READY[path]).first).to_be_visible(timeout=60_000)
+    if path == "":                                    # the layer table (st.table) folded under the model
+        page.get_by_text("Layer by layer: output shapes and parameters").click()
+        expect(page.locator('[data-testid="stTable"]').first).to_be_visible(timeout=30_000)
     if path == "evaluate":                            # the drill-down images of a confusion-matrix cell
         expect(page.locator('[data-testid="stImage"] img').first).to_be_visible(timeout=60_000)
     wait_for_app(page, timeout=60_000)

@@ -13,11 +13,14 @@ import streamlit as st
 
 from ui.app.text import literal
 
+NUMBER = literal("#")      # the header too is markdown: a bare "#" became an empty <h1> in an empty header
+
+
 def frame(rows: list[dict]) -> pd.DataFrame:
     """The rows as shown: layer names escaped, counts as text with separators."""
-    return pd.DataFrame([{"#": str(int(r["#"])), "layer": literal(r["layer"]), "output shape": _shape(r["output shape"]),
+    return pd.DataFrame([{NUMBER: str(int(r["#"])), "layer": literal(r["layer"]), "output shape": _shape(r["output shape"]),
                           "parameters": f"{int(r['parameters']):,}"} for r in rows],
-                        columns=["#", "layer", "output shape", "parameters"])
+                        columns=[NUMBER, "layer", "output shape", "parameters"])
 
 
 def _shape(shape) -> str:
