@@ -269,6 +269,8 @@ st.html(f"""<style>
     flex: 1 1 100%; width: 100%; min-width: 100%; }}
   .st-key-conv_nav [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:not(:first-child) {{
     flex: 1 1 0; width: auto; min-width: 0; }}
+  .st-key-conv_size [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:first-child {{
+    flex: 1 1 0; width: auto; min-width: 0; }}
   .st-key-conv_size [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {{
     flex: 0 0 auto; width: auto; min-width: 7.5rem; }}
 }}
