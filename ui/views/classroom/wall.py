@@ -24,6 +24,7 @@ THUMBS_KEPT = 400             # thumbnails kept in the session (the 28×28 input
 PER_ROW = 7
 SHOWN = 42
 ALL = "All"
+MODERATE = "wall_moderate"    # the wall's "Hide buttons" switch
 _CSS = """<style>
 .st-key-wall_counts [data-testid="stMetricValue"] {font-size: 2.6rem; line-height: 1.1}
 .st-key-wall_counts [data-testid="stMetricLabel"] p {font-size: 1.15rem; font-weight: 700}
@@ -80,9 +81,6 @@ def _bound(w: dict) -> None:
 
 def rows_of(w: dict) -> list:
     return list(w["rows"].values())
-
-
-MODERATE = "wall_moderate"
 
 
 def _filters(rows, labels: list[str]):
