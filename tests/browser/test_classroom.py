@@ -153,7 +153,8 @@ def test_a_teacher_and_three_students(class_app, browser):
         teacher.screenshot(path=str(SHOTS / "teacher-wall-hide-buttons.png"))
         hide.first.click()
         expect(drawings.locator("[data-testid='stMetricValue']")).to_have_text("2", timeout=5_000)
-        expect(teacher.get_by_text("Hidden: no student sees it now").first).to_be_visible(timeout=LONG)
+        expect(teacher.locator("[data-testid='stToast']").filter(has_text="Hidden: no student sees it now")
+               ).to_be_visible(timeout=LONG)
         assert_no_exception(teacher)
 
         teacher.get_by_role("link", name="Convolution").first.click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.app.test_plots import short_timeline  # noqa: F401  (a fixture: one short recorded run)
-from tests.browser.conftest import assert_no_exception, wait_for_app
+from tests.browser.conftest import OUTPUT, assert_no_exception, wait_for_app
 
 
 def _page(browser):
@@ -53,7 +53,7 @@ def _settled_box(page, locator, rounds: int = 40) -> dict:
             return box
         last = box
         page.wait_for_timeout(250)
-    return last
+    raise AssertionError(f"the element kept moving for {rounds * 0.25:.0f} s (last box {last})")
 
 
 def test_the_convolution_sum_is_on_the_first_screen_and_5x5_products_are_readable(browser, app_url):
@@ -138,7 +138,7 @@ def test_the_layer_tables_names_and_parameters_fit_on_home_and_train(browser, ap
     assert cells and not [c for c in cells if c["cut"]]
     assert any("," in c["text"] for c in cells)                 # parameters with a thousands separator
     page.locator("[data-testid='stTable']").first.scroll_into_view_if_needed()
-    page.screenshot(path="test-output/browser/layer_table_home.png")
+    page.screenshot(path=str(OUTPUT / "layer_table_home.png"))
     page.goto(app_url + "/train")
     wait_for_app(page, timeout=60_000)
     page.get_by_role("tab", name="2 · Architecture").click()
@@ -146,7 +146,7 @@ def test_the_layer_tables_names_and_parameters_fit_on_home_and_train(browser, ap
     page.wait_for_timeout(500)
     assert not _clipped_tables(page)
     assert not [c for c in _layer_cells(page) if c["cut"]]
-    page.screenshot(path="test-output/browser/layer_table_train.png")
+    page.screenshot(path=str(OUTPUT / "layer_table_train.png"))
     assert_no_exception(page)
     ctx.close()
 
@@ -278,7 +278,6 @@ def test_the_canvas_toolbar_covers_no_input_option(browser, app_url):
 
 
 FITS = """sel => Array.from(document.querySelectorAll(sel)).filter(b => b.offsetParent).map(b => {
-    const r = document.createRange(); r.selectNodeContents(b);
     const text = Array.from(b.querySelectorAll('p, span, div')).filter(e => e.children.length === 0 && e.innerText.trim());
     const cut = text.some(e => e.scrollWidth > e.clientWidth + 1);
     return {label: b.innerText.trim(), width: b.getBoundingClientRect().width, cut};

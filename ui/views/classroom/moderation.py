@@ -48,9 +48,13 @@ def _end() -> None:
         st.session_state[MSG] = ("error", out.error)
 
 
-def message() -> None:
+def message(toast: bool = False) -> None:
+    """The last action's outcome, once. ``toast``: on the live wall, whose next tick (1.5 s) would wipe a
+    message drawn in the page before anyone read it."""
     msg = st.session_state.pop(MSG, None)
-    if msg:
+    if msg and toast:
+        st.toast(msg[1], icon=":material/check_circle:" if msg[0] == "ok" else ":material/error:")
+    elif msg:
         (st.success if msg[0] == "ok" else st.error)(msg[1])
 
 

@@ -150,7 +150,7 @@ def live_wall() -> None:
                     help="Share of the drawings that the model each student had active got right.")
     if not w["joining_open"]:
         st.caption("Joining is closed.")
-    moderation.message()
+    moderation.message(toast=True)
     _counts(rows, labels)
     shown = _filters(rows, labels)
     newest = shown[::-1][:SHOWN]
